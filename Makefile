@@ -1,0 +1,44 @@
+# gpupass: `make` builds the static klibc binary; `make check` runs every test.
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SBINDIR   = $(PREFIX)/sbin
+
+KLCC     ?= klcc
+CC       ?= cc
+WARN      = -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -Os
+KCFLAGS   = $(CFLAGS) $(WARN) -DGPUPASS_VERSION='"$(VERSION)"'
+GWARN     = $(WARN) -Wshadow  # klibc's stdlib.h trips -Wshadow itself
+SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SRCS = $(wildcard early/*.c)
+HDRS = $(wildcard early/*.h)
+
+all: gpupass
+
+# klcc links statically against klibc; -s strips the debug info it adds.
+gpupass: $(SRCS) $(HDRS)
+	$(KLCC) $(KCFLAGS) -s -o $@ $(SRCS)
+
+# The same sources against glibc, with AddressSanitizer and UBSan, for the tests.
+build/gpupass-asan: $(SRCS) $(HDRS)
+	@mkdir -p build
+	$(CC) $(SANFLAGS) $(GWARN) -DGPUPASS_VERSION='"$(VERSION)"' -o $@ $(SRCS)
+
+install: gpupass
+	install -D -m 0755 gpupass $(DESTDIR)$(SBINDIR)/gpupass
+
+# Installs the Debian packages the tests need (as root), builds, runs every
+# suite and ends with one line "N passed, N failed".
+check:
+	tests/run-all
+
+# The unit tests alone, against fixture sysfs trees: seconds, no root, no VMs.
+check-unit:
+	tests/run-all unit
+
+clean:
+	rm -rf gpupass build
+
+.PHONY: all install check check-unit clean

@@ -1,0 +1,191 @@
+/*
+ * gpupass: hand whole IOMMU groups to vfio-pci from the initramfs.
+ *
+ * One header for the whole program; each .c file is one concern:
+ *   sysfs.c    attribute and link I/O under the one sysfs root
+ *   log.c      /dev/kmsg records (boot) or plain lines (host commands)
+ *   config.c   entry syntax and /etc/gpupass.conf
+ *   cmdline.c  gpupass= and gpupass.add= on the kernel command line
+ *   pci.c      the PCI function table read from sysfs
+ *   iommu.c    IOMMU group members and the VFIO viability query
+ *   plan.c     targets -> groups -> what to bind, with the safety policy
+ *   bind.c     carrying a plan out through driver_override
+ *   status.c   the /run/gpupass record and `gpupass status`
+ *   list.c     `gpupass list` and pci.ids names
+ *   main.c     commands, options, exit codes
+ *
+ * It builds with klcc (klibc, static, for the initramfs) and with gcc or
+ * clang against glibc (tests, sanitizers), so it stays inside what klibc has.
+ */
+#ifndef GPUPASS_H
+#define GPUPASS_H
+
+#include <stddef.h>
+
+#ifndef GPUPASS_VERSION
+#define GPUPASS_VERSION "0.1.0"
+#endif
+
+#define GP_ADDR_MAX 24     /* "dddddddd:bb:dd.f" and a NUL */
+#define GP_NAME_MAX 64     /* driver names, group member names */
+#define GP_PATH_MAX 512
+#define GP_LINE_MAX 256    /* longest config line or gpupass.add= value */
+#define GP_CONFIG_MAX (1 << 20)
+
+/* Exit codes: a contract with scripts, documented in README and gpupass(8). */
+enum {
+	GP_EXIT_OK = 0,
+	GP_EXIT_CONFIG = 1,   /* check: configuration has errors */
+	GP_EXIT_USAGE = 2,    /* bad command line for gpupass itself */
+	GP_EXIT_PLAN = 3,     /* check: a target would not be bound; status: not all on vfio-pci */
+	GP_EXIT_VIABLE = 4,   /* status: a group is not viable for a VM */
+	GP_EXIT_NORECORD = 5, /* status: gpupass did not run in this boot */
+};
+
+/* Every path gpupass touches is built from these; tests point them at fixtures. */
+struct gp_paths {
+	const char *sysfs;    /* /sys */
+	const char *config;   /* /etc/gpupass.conf */
+	const char *cmdline;  /* /proc/cmdline */
+	const char *kmsg;     /* /dev/kmsg */
+	const char *rundir;   /* /run/gpupass */
+	const char *devdir;   /* /dev */
+	const char *modprobe; /* NULL: search the usual places */
+	const char *pciids;   /* NULL: search the usual places */
+};
+
+/* ---- sysfs.c ---- */
+int gp_path(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int gp_read_attr(const char *path, char *buf, size_t len);
+int gp_read_hex(const char *path, unsigned *val);
+int gp_read_int(const char *path, int *val);
+int gp_read_link_base(const char *path, char *buf, size_t len);
+int gp_write_attr(const char *path, const char *text);
+int gp_is_dir(const char *path);
+void gp_copy(char *dst, const char *src, size_t len);
+char *gp_read_file(const char *path, size_t max, size_t *len, int *err);
+int gp_list_dir(const char *path, char ***names, int *n);
+void gp_free_list(char **names, int n);
+
+/* ---- log.c ---- */
+enum { GP_ERR = 3, GP_WARN = 4, GP_NOTICE = 5, GP_INFO = 6 };
+void gp_log_to_kmsg(const char *kmsg_path);
+void gp_log_to_stdio(void);
+void gp_log_quiet(int quiet);
+void gp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int gp_log_count(int level);
+
+/* ---- config.c ---- */
+#define GP_E_ADDR  0x1u
+#define GP_E_ID    0x2u
+#define GP_E_ALLOW 0x4u
+
+struct gp_entry {
+	const char *origin;   /* file name, or "kernel command line" */
+	int line;             /* line in the file, or the parameter's position */
+	unsigned flags;
+	unsigned domain, bus, dev, fn;
+	unsigned vendor, device;
+	char text[GP_LINE_MAX];  /* as written, for messages */
+};
+
+enum { GP_MODE_ON, GP_MODE_OFF, GP_MODE_DRYRUN };
+
+struct gp_config {
+	struct gp_entry *v;
+	int n, cap;
+	int errors;
+	int mode;
+	int mode_seen;          /* gpupass= was on the command line */
+	int file_missing;
+	unsigned long long hash;  /* FNV-1a of the file as read; 0 when missing */
+};
+
+const char *gp_parse_entry(char *text, struct gp_entry *e, const char **bad);
+int gp_config_add(struct gp_config *c, const struct gp_entry *e);
+int gp_config_load(struct gp_config *c, const char *path);
+void gp_config_free(struct gp_config *c);
+unsigned long long gp_hash(const char *buf, size_t len);
+void gp_entry_addr(const struct gp_entry *e, char *buf, size_t len);
+
+/* ---- cmdline.c ---- */
+int gp_cmdline_load(struct gp_config *c, const char *path);
+void gp_cmdline_parse(struct gp_config *c, char *line);
+
+/* ---- pci.c ---- */
+struct gp_dev {
+	char addr[GP_ADDR_MAX];
+	unsigned vendor, device, class;
+	int header;        /* PCI header type (without the multi-function bit); -1 unknown */
+	int boot_vga;      /* 1, 0, or -1 when the attribute is absent */
+	int numvfs;        /* sriov_numvfs, -1 when absent */
+	int group;         /* IOMMU group, -1 when there is no iommu_group link */
+	char driver[GP_NAME_MAX];    /* "" when unbound */
+	const char *unreadable;      /* attribute that could not be read, or NULL */
+	const struct gp_entry *named; /* first entry that names this function */
+	int doubt;         /* an entry failed closed on this function */
+};
+
+struct gp_pci {
+	struct gp_dev *v;
+	int n;
+};
+
+int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci);
+void gp_pci_free(struct gp_pci *pci);
+struct gp_dev *gp_pci_find(const struct gp_pci *pci, const char *addr);
+int gp_pci_refresh_driver(const struct gp_paths *p, struct gp_dev *d);
+int gp_is_bridge(const struct gp_dev *d);
+const char *gp_critical_kind(const struct gp_dev *d);
+const char *gp_class_name(unsigned class);
+
+/* ---- iommu.c ---- */
+int gp_group_members(const struct gp_paths *p, int group, char ***names, int *n);
+enum { GP_VIABLE_YES = 1, GP_VIABLE_NO = 0, GP_VIABLE_UNKNOWN = -1 };
+int gp_group_viable(const struct gp_paths *p, int group, char *why, size_t len);
+
+/* ---- plan.c ---- */
+enum { GP_ROLE_BIND, GP_ROLE_BRIDGE, GP_ROLE_FOREIGN };
+
+struct gp_member {
+	char name[GP_NAME_MAX];
+	struct gp_dev *d;      /* NULL for a member that is not a PCI function */
+	int role;
+};
+
+struct gp_group {
+	int id;
+	int refused;
+	int allow;             /* an entry naming this group said allow-critical */
+	struct gp_member *m;
+	int n;
+	int nbind;             /* members with GP_ROLE_BIND */
+	int nbound;            /* after binding: how many are on vfio-pci */
+};
+
+struct gp_plan {
+	struct gp_group *g;
+	int n;
+	int skipped;           /* entries or groups that will not be bound */
+};
+
+int gp_plan_build(const struct gp_paths *p, const struct gp_config *c,
+		  struct gp_pci *pci, struct gp_plan *plan);
+void gp_plan_free(struct gp_plan *plan);
+void gp_plan_show(const struct gp_plan *plan, int dry_run);
+void gp_dev_describe(const struct gp_dev *d, char *buf, size_t len);
+
+/* ---- bind.c ---- */
+int gp_bind(const struct gp_paths *p, struct gp_plan *plan);
+
+/* ---- status.c ---- */
+int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
+		    const struct gp_plan *plan, const char *mode);
+int gp_status_config_hash(const struct gp_paths *p, unsigned long long *hash, int *present);
+int gp_cmd_status(const struct gp_paths *p, int json);
+
+/* ---- list.c ---- */
+int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c);
+
+#endif

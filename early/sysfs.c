@@ -1,0 +1,271 @@
+/*
+ * Plain checked I/O on sysfs attributes and links. Every function returns
+ * 0 or a length on success and -errno on failure; callers add the path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gpupass.h"
+
+/* snprintf that reports truncation: a cut path would name another file. */
+int gp_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+void gp_copy(char *dst, const char *src, size_t len)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * One read() per attribute: sysfs hands the whole value to the first read,
+ * and an attribute larger than the buffer is not one we understand.
+ */
+int gp_read_attr(const char *path, char *buf, size_t len)
+{
+	int fd, e;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	if ((size_t)n == len - 1)
+		return -EOVERFLOW;
+	if (memchr(buf, '\0', (size_t)n))
+		return -EINVAL;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+/* vendor, device and class read "0x%04x" / "0x%06x": accept exactly that shape. */
+int gp_read_hex(const char *path, unsigned *val)
+{
+	char buf[32], *end;
+	unsigned long v;
+	int n = gp_read_attr(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	if (n < 3 || n > 10 || buf[0] != '0' || (buf[1] != 'x' && buf[1] != 'X'))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(buf + 2, &end, 16);
+	if (errno || *end || end == buf + 2)
+		return -EINVAL;
+	*val = (unsigned)v;
+	return 0;
+}
+
+int gp_read_int(const char *path, int *val)
+{
+	char buf[32], *end;
+	long v;
+	int n = gp_read_attr(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	if (n == 0 || buf[0] == '-' || buf[0] == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || *end || v > 1000000)
+		return -EINVAL;
+	*val = (int)v;
+	return 0;
+}
+
+/* Links such as driver and iommu_group matter only by their last component. */
+int gp_read_link_base(const char *path, char *buf, size_t len)
+{
+	char target[GP_PATH_MAX];
+	const char *base;
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	while (n > 1 && target[n - 1] == '/')
+		target[--n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (!*base || strlen(base) >= len)
+		return -EINVAL;
+	gp_copy(buf, base, len);
+	return 0;
+}
+
+/* sysfs takes a value in one write(); a short write means it was not taken. */
+int gp_write_attr(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, e;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	e = errno;
+	if (close(fd) < 0 && n >= 0)
+		return -errno;
+	if (n < 0)
+		return -e;
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+int gp_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whole small files (config, cmdline, status record, pci.ids) in one buffer. */
+char *gp_read_file(const char *path, size_t max, size_t *len, int *err)
+{
+	struct stat st;
+	size_t cap = 4096, n = 0;
+	char *buf, *nb;
+	ssize_t r;
+	int fd;
+
+	*err = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		*err = EISDIR;
+		return NULL;
+	}
+	buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		*err = ENOMEM;
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				*err = EFBIG;
+				break;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				*err = ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*err = errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (*err) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Directory entries, sorted, without "." and "..". */
+int gp_list_dir(const char *path, char ***names, int *n)
+{
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	char **v = NULL, **nv;
+	int cnt = 0, cap = 0, e = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			nv = realloc(v, (size_t)cap * sizeof(*v));
+			if (!nv) {
+				e = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		v[cnt] = strdup(de->d_name);
+		if (!v[cnt]) {
+			e = -ENOMEM;
+			break;
+		}
+		cnt++;
+	}
+	closedir(dir);
+	if (e) {
+		gp_free_list(v, cnt);
+		return e;
+	}
+	if (cnt)
+		qsort(v, (size_t)cnt, sizeof(*v), cmp_names);
+	*names = v;
+	*n = cnt;
+	return 0;
+}
+
+void gp_free_list(char **names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,170 @@
+# Helpers for the boot tests: stage the package, build real initramfs images with
+# initramfs-tools and dracut for real Debian kernels, boot them in QEMU, read the report.
+# Everything lands in $BOOT_BUILD (build/boot); kernels are cached in $GPUPASS_CACHE.
+
+BOOT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BOOT_LIB/../../.." && pwd)
+BOOT_BUILD=${GPUPASS_BUILD:-$REPO/build}/boot
+export GPUPASS_CACHE=${GPUPASS_CACHE:-$REPO/build/cache}
+GPUPASS_BIN=${GPUPASS_BIN:-$REPO/gpupass}
+BOOT_TIMEOUT=${GPUPASS_BOOT_TIMEOUT:-180}
+
+# The test machine: a card of three functions in slot 5 (one IOMMU group), its identical twin
+# alone in slot 6, and q35's own ICH9 functions at 1f.x (LPC, SATA, SMBus: one group).
+CARD=0000:00:05.0 CARD_AUDIO=0000:00:05.1 CARD_USB=0000:00:05.2 TWIN=0000:00:06.0
+LPC=0000:00:1f.0 SATA=0000:00:1f.2 SMBUS=0000:00:1f.3
+VGA_ID=1234:1111
+
+# The host drivers that race gpupass for the card: udev loads them during coldplug.
+HOST_DRIVERS="bochs snd_hda_intel xhci_pci"
+
+# kernel_root SUITE: unpacked Debian kernel of SUITE; sets KROOT and KVER.
+kernel_root() {
+	KROOT=$("$BOOT_LIB/fetch-kernel" "$1") || return 1
+	KVER=$(cat "$KROOT/../kver")
+}
+
+# stage_package: the package as `make install DESTDIR=... PREFIX=/usr` lays it out, in
+# $BOOT_BUILD/stage. Only the files of hook/install.list plus the binary are needed here.
+stage_package() {
+	local stage=$BOOT_BUILD/stage src dest mode
+	[ -x "$GPUPASS_BIN" ] || { echo "no gpupass binary at $GPUPASS_BIN: run make" >&2; return 1; }
+	rm -rf "$stage"
+	mkdir -p "$stage"
+	while read -r src dest mode; do
+		case $src in '#'* | '') continue ;; esac
+		case $dest in /*) ;; *) dest=/usr/$dest ;; esac
+		install -D -m "$mode" "$REPO/$src" "$stage$dest"
+	done <"$REPO/hook/install.list"
+	install -D -m 0755 "$GPUPASS_BIN" "$stage/usr/sbin/gpupass"
+	# The package's example config binds nothing; each image gets its own (or none) below.
+	rm -f "$stage/etc/gpupass.conf"
+}
+
+# in_system CONF CMD...: run CMD in a private mount namespace that looks like a machine with
+# the package installed, the kernel of kernel_root installed, and CONF as /etc/gpupass.conf
+# (an empty CONF: no config file). The real system is left untouched.
+in_system() {
+	local conf=$1 etc=$BOOT_BUILD/etc.$BASHPID
+	shift
+	rm -rf "$etc"
+	mkdir -p "$etc"
+	if [ -n "$conf" ]; then
+		cp "$conf" "$etc/gpupass.conf"
+	else
+		mknod "$etc/gpupass.conf" c 0 0 # an overlayfs whiteout: hides any host config
+	fi
+	unshare -m bash -ec '
+		stage=$1 kroot=$2 etc=$3; shift 3
+		mount --make-rprivate /
+		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$kroot/usr:/usr" /usr
+		[ -L /lib ] || mount -t overlay gpupass-lib -o "lowerdir=$kroot/usr/lib:/lib" /lib
+		mount --bind "$kroot/boot" /boot
+		mount -t overlay gpupass-etc -o "lowerdir=$etc:/etc" /etc
+		"$@"
+	' in_system "$BOOT_BUILD/stage" "$KROOT" "$etc" "$@"
+	local rc=$?
+	rm -rf "$etc"
+	return $rc
+}
+
+# The initramfs-tools test pieces, kept in a private CONFDIR (mkinitramfs -d): a small image
+# (MODULES=list) with busybox, the host drivers, lspci and the report run from init-premount,
+# after udev's coldplug has settled.
+itools_confdir() {
+	local confdir=$1 novfio=$2
+	rm -rf "$confdir"
+	mkdir -p "$confdir/hooks" "$confdir/conf.d" "$confdir/scripts/init-premount"
+	cat >"$confdir/initramfs.conf" <<-'EOT'
+	MODULES=list
+	BUSYBOX=y
+	KEYMAP=n
+	COMPRESS=zstd
+	COMPRESSLEVEL=1
+	RUNSIZE=10%
+	FSTYPE=auto
+	EOT
+	: >"$confdir/modules"
+	cp "$BOOT_LIB/gpupass-report" "$confdir/gpupass-report"
+	cat >"$confdir/hooks/gpupass-test" <<-EOT
+	#!/bin/sh
+	[ "\$1" = prereqs ] && exit 0
+	. /usr/share/initramfs-tools/hook-functions
+	manual_add_modules $HOST_DRIVERS
+	copy_exec /usr/bin/lspci /usr/bin
+	copy_file pciids /usr/share/misc/pci.ids
+	copy_file script "\$CONFDIR/gpupass-report" /usr/bin/gpupass-report
+	EOT
+	cat >"$confdir/scripts/init-premount/gpupass-report" <<-'EOT'
+	#!/bin/sh
+	[ "$1" = prereqs ] && exit 0
+	/usr/bin/gpupass-report
+	EOT
+	if [ "$novfio" = novfio ]; then
+		# Admin hooks run after the package hooks: take back what gpupass put in.
+		cat >"$confdir/hooks/gpupass-test-novfio" <<-'EOT'
+		#!/bin/sh
+		[ "$1" = prereqs ] && exit 0
+		find "$DESTDIR/lib/modules/$version" \( -name 'vfio*.ko*' -o -name 'irqbypass.ko*' \) -delete
+		EOT
+	fi
+	chmod +x "$confdir/hooks/"* "$confdir/scripts/init-premount/gpupass-report"
+}
+
+# build_initramfs_tools NAME CONF [novfio]: image for KVER with the package, CONF as config.
+build_initramfs_tools() {
+	local name=$1 conf=$2 novfio=${3:-}
+	local out=$BOOT_BUILD/img/initramfs-tools-$KVER-$name.img confdir=$BOOT_BUILD/conf/itools-$KVER-$name
+	mkdir -p "$BOOT_BUILD/img"
+	itools_confdir "$confdir" "$novfio"
+	in_system "$conf" mkinitramfs -d "$confdir" -o "$out" "$KVER" >"$out.log" 2>&1 ||
+		{ cat "$out.log" >&2; return 1; }
+	echo "$out"
+}
+
+# The dracut test pieces: a private copy of the dracut tree (dracutbasedir) with a test module
+# that adds the host drivers, lspci and the report, run from the initqueue once udev settled.
+dracut_basedir() {
+	local base=$1
+	rm -rf "$base"
+	cp -a /usr/lib/dracut "$base"
+	local mod=$base/modules.d/99gpupass-test
+	mkdir -p "$mod"
+	cp "$BOOT_LIB/gpupass-report" "$mod/gpupass-report"
+	cat >"$mod/module-setup.sh" <<-EOT
+	#!/bin/bash
+	check() { return 255; }
+	depends() { echo gpupass; }
+	installkernel() { hostonly='' instmods $HOST_DRIVERS; }
+	install() {
+		inst_multiple lspci grep readlink dmesg sed cat sync poweroff
+		inst_simple /usr/share/misc/pci.ids
+		inst_simple "\$moddir/gpupass-report" /usr/bin/gpupass-report
+		inst_hook initqueue/settled 99 "\$moddir/report-hook.sh"
+		# dracut-initqueue.service only starts when this exists.
+		: >"\$initdir/lib/dracut/need-initqueue"
+	}
+	EOT
+	echo '/usr/bin/gpupass-report' >"$mod/report-hook.sh"
+	chmod +x "$mod/module-setup.sh" "$mod/gpupass-report"
+}
+
+# build_dracut NAME CONF [novfio]: image for KVER with the package, CONF as config.
+build_dracut() {
+	local name=$1 conf=$2 novfio=${3:-} omit=()
+	local out=$BOOT_BUILD/img/dracut-$KVER-$name.img base=$BOOT_BUILD/conf/dracut-$KVER-$name
+	mkdir -p "$BOOT_BUILD/img" "$BOOT_BUILD/conf/dracut-empty.d"
+	# novfio: take back what gpupass puts in.
+	[ "$novfio" = novfio ] &&
+		omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')")
+	# The package's module must be found in the copied tree: copy inside the namespace.
+	in_system "$conf" bash -c 'base=$1; shift; '"$(declare -f dracut_basedir)"'
+		BOOT_LIB=$BOOT_LIB HOST_DRIVERS="$HOST_DRIVERS" dracut_basedir "$base"
+		dracutbasedir=$base exec dracut "$@"' build_dracut "$base" \
+		--conf /dev/null --confdir "$BOOT_BUILD/conf/dracut-empty.d" \
+		--kver "$KVER" --kmoddir "$KROOT/usr/lib/modules/$KVER" \
+		--no-hostonly --no-early-microcode --no-compress \
+		-m "dracut-systemd gpupass gpupass-test" "${omit[@]}" \
+		--force "$out" >"$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
+	echo "$out"
+}

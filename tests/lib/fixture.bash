@@ -1,0 +1,107 @@
+# Fixture sysfs trees for the unit tests: small builders, one call per fact.
+# A tree is shaped like the kernel's: bus/pci/devices/ADDR links into
+# devices/pci0000:00/ADDR, iommu_group links to kernel/iommu_groups/N, and
+# each group lists its members under devices/.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+GPUPASS=${GPUPASS:-$BATS_TEST_DIRNAME/../../gpupass}
+
+fx_init() {
+	SYS=$BATS_TEST_TMPDIR/sys
+	KMSG=$BATS_TEST_TMPDIR/kmsg
+	RUN=$BATS_TEST_TMPDIR/run
+	CONF=$BATS_TEST_TMPDIR/gpupass.conf
+	CMDLINE=$BATS_TEST_TMPDIR/cmdline
+	MODPROBE=$BATS_TEST_TMPDIR/modprobe
+	mkdir -p "$SYS/bus/pci/devices" "$SYS/bus/pci/drivers" "$SYS/kernel/iommu_groups" \
+		"$SYS/devices/pci0000:00"
+	: >"$SYS/bus/pci/drivers_probe"
+	: >"$KMSG"
+	echo "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet" >"$CMDLINE"
+	fx_fake_modprobe
+}
+
+# fx_dev ADDR VENDOR:DEVICE CLASS [GROUP|-] [DRIVER|-] [HEADER]
+fx_dev() {
+	local addr=$1 id=$2 class=$3 group=${4:--} driver=${5:--} header=${6:-0}
+	local dir=$SYS/devices/pci0000:00/$addr
+	mkdir -p "$dir"
+	echo "0x${id%%:*}" >"$dir/vendor"
+	echo "0x${id##*:}" >"$dir/device"
+	echo "0x$class" >"$dir/class"
+	echo "(null)" >"$dir/driver_override"
+	# 64 bytes of config space; byte 0x0e is the header type.
+	{ head -c 14 /dev/zero; printf "\\x$(printf %02x "$header")"; head -c 49 /dev/zero; } >"$dir/config"
+	ln -s "../../../devices/pci0000:00/$addr" "$SYS/bus/pci/devices/$addr"
+	[ "$group" = - ] || fx_group_add "$group" "$addr"
+	[ "$driver" = - ] || fx_bind "$addr" "$driver"
+}
+
+fx_group_add() {
+	local group=$1 addr=$2
+	mkdir -p "$SYS/kernel/iommu_groups/$group/devices"
+	ln -sfn "../../../kernel/iommu_groups/$group" "$SYS/devices/pci0000:00/$addr/iommu_group"
+	ln -sfn "../../../../devices/pci0000:00/$addr" "$SYS/kernel/iommu_groups/$group/devices/$addr"
+}
+
+fx_driver() {
+	mkdir -p "$SYS/bus/pci/drivers/$1"
+	[ -e "$SYS/bus/pci/drivers/$1/unbind" ] || : >"$SYS/bus/pci/drivers/$1/unbind"
+}
+
+fx_bind() {
+	local addr=$1 driver=$2
+	fx_driver "$driver"
+	ln -sfn "../../../bus/pci/drivers/$driver" "$SYS/devices/pci0000:00/$addr/driver"
+	ln -sfn "../../../../devices/pci0000:00/$addr" "$SYS/bus/pci/drivers/$driver/$addr"
+}
+
+fx_attr() { echo "$3" >"$SYS/devices/pci0000:00/$1/$2"; }
+fx_driver_of() { basename "$(readlink "$SYS/devices/pci0000:00/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
+fx_override_of() { cat "$SYS/devices/pci0000:00/$1/driver_override"; }
+
+# The kernel, as far as loading vfio-pci goes: unbind what was asked to be
+# unbound, then attach every unbound function whose override is vfio-pci.
+fx_fake_modprobe() {
+	cat >"$MODPROBE" <<SH
+#!/bin/sh
+echo "\$*" >>"$BATS_TEST_TMPDIR/modprobe.log"
+[ "\$1" = vfio-pci ] || exit 1
+[ -e "$BATS_TEST_TMPDIR/modprobe.fail" ] && exit 1
+sys=$SYS
+for u in "\$sys"/bus/pci/drivers/*/unbind; do
+	a=\$(cat "\$u"); [ -n "\$a" ] || continue
+	rm -f "\$sys/devices/pci0000:00/\$a/driver" "\$(dirname "\$u")/\$a"; : >"\$u"
+done
+mkdir -p "\$sys/bus/pci/drivers/vfio-pci"; : >"\$sys/bus/pci/drivers/vfio-pci/unbind"
+for d in "\$sys"/devices/pci0000:00/*; do
+	[ "\$(cat "\$d/driver_override")" = vfio-pci ] || continue
+	[ -e "\$d/driver" ] && continue
+	ln -s ../../../bus/pci/drivers/vfio-pci "\$d/driver"
+done
+SH
+	chmod +x "$MODPROBE"
+}
+
+# A GPU card as it sits in slot 01:00: VGA, HDMI audio, USB, USB-C (UCSI).
+fx_card() {
+	local bus=${1:-01} group=${2:-14} vid=${3:-10de:1e84}
+	fx_dev "0000:$bus:00.0" "$vid" 030000 "$group" nouveau
+	fx_dev "0000:$bus:00.1" 10de:10f8 040300 "$group" snd_hda_intel
+	fx_dev "0000:$bus:00.2" 10de:1ad8 0c0330 "$group" xhci_hcd
+	fx_dev "0000:$bus:00.3" 10de:1ad9 0c8000 "$group" nvidia-gpu
+}
+
+# The chipset group every Intel desktop has: LPC, SMBus, SATA.
+fx_chipset() {
+	local group=${1:-9}
+	fx_dev 0000:00:00.0 8086:3e30 060000 - - 0
+	fx_dev 0000:00:1f.0 8086:a305 060100 "$group" - 0
+	fx_dev 0000:00:1f.2 8086:a352 010601 "$group" ahci
+	fx_dev 0000:00:1f.4 8086:a323 0c0500 "$group" i801_smbus
+}
+
+gp() { "$GPUPASS" "$@" --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
+	--run "$RUN" --modprobe "$MODPROBE" --dev "$BATS_TEST_TMPDIR/dev" --pci-ids "$BATS_TEST_TMPDIR/pci.ids"; }

@@ -15,8 +15,9 @@ CARD=0000:00:05.0 CARD_AUDIO=0000:00:05.1 CARD_USB=0000:00:05.2 TWIN=0000:00:06.
 LPC=0000:00:1f.0 SATA=0000:00:1f.2 SMBUS=0000:00:1f.3
 VGA_ID=1234:1111
 
-# The host drivers that race gpupass for the card: udev loads them during coldplug.
-HOST_DRIVERS="bochs snd_hda_intel xhci_pci"
+# The host drivers that race gpupass for the card, and those that own the chipset group: in the
+# image, udev loads them during coldplug as on a real machine.
+HOST_DRIVERS="bochs snd_hda_intel xhci_pci ahci lpc_ich i2c_i801"
 
 # kernel_root SUITE: unpacked Debian kernel of SUITE; sets KROOT and KVER.
 kernel_root() {
@@ -128,6 +129,7 @@ dracut_basedir() {
 	local base=$1
 	rm -rf "$base"
 	cp -a /usr/lib/dracut "$base"
+	cp -a "$BOOT_BUILD/stage/usr/lib/dracut/modules.d/." "$base/modules.d/"
 	local mod=$base/modules.d/99gpupass-test
 	mkdir -p "$mod"
 	cp "$BOOT_LIB/gpupass-report" "$mod/gpupass-report"
@@ -149,22 +151,98 @@ dracut_basedir() {
 	chmod +x "$mod/module-setup.sh" "$mod/gpupass-report"
 }
 
-# build_dracut NAME CONF [novfio]: image for KVER with the package, CONF as config.
+# build_dracut NAME CONF [novfio|hostonly]: image for KVER with the package, CONF as config.
+# hostonly builds the way Fedora does, for this (build) machine's hardware.
 build_dracut() {
-	local name=$1 conf=$2 novfio=${3:-} omit=()
+	local name=$1 conf=$2 novfio=${3:-} omit=() mode=--no-hostonly
 	local out=$BOOT_BUILD/img/dracut-$KVER-$name.img base=$BOOT_BUILD/conf/dracut-$KVER-$name
 	mkdir -p "$BOOT_BUILD/img" "$BOOT_BUILD/conf/dracut-empty.d"
 	# novfio: take back what gpupass puts in.
 	[ "$novfio" = novfio ] &&
 		omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')")
-	# The package's module must be found in the copied tree: copy inside the namespace.
-	in_system "$conf" bash -c 'base=$1; shift; '"$(declare -f dracut_basedir)"'
-		BOOT_LIB=$BOOT_LIB HOST_DRIVERS="$HOST_DRIVERS" dracut_basedir "$base"
-		dracutbasedir=$base exec dracut "$@"' build_dracut "$base" \
+	[ "$novfio" = hostonly ] && mode=--hostonly
+	dracut_basedir "$base"
+	in_system "$conf" env dracutbasedir="$base" dracut \
 		--conf /dev/null --confdir "$BOOT_BUILD/conf/dracut-empty.d" \
 		--kver "$KVER" --kmoddir "$KROOT/usr/lib/modules/$KVER" \
-		--no-hostonly --no-early-microcode --no-compress \
-		-m "dracut-systemd gpupass gpupass-test" "${omit[@]}" \
+		"$mode" --no-early-microcode --no-compress \
+		-m "base udev-rules dracut-systemd gpupass gpupass-test" "${omit[@]}" \
 		--force "$out" >"$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
 	echo "$out"
+}
+
+# boot_accel: kvm when it really runs KVER's kernel, tcg otherwise; GPUPASS_ACCEL overrides.
+# Opening /dev/kvm is not enough: some nested hypervisors (PVM) accept every ioctl but only run
+# specially built guests, and a stock kernel then spins silently. So boot it for a few seconds.
+boot_accel() {
+	if [ -z "${GPUPASS_ACCEL:-}" ]; then
+		GPUPASS_ACCEL=tcg
+		if [ -w /dev/kvm ] && timeout 10 qemu-system-x86_64 -machine q35,accel=kvm \
+			-cpu host,-arch-capabilities -m 256 -nodefaults -display none -no-reboot \
+			-kernel "$KROOT/boot/vmlinuz-$KVER" -append "console=ttyS0 panic=-1" \
+			-serial stdio </dev/null 2>/dev/null | grep -q -m1 'Linux version'; then
+			GPUPASS_ACCEL=kvm
+		fi
+		export GPUPASS_ACCEL
+	fi
+	echo "$GPUPASS_ACCEL"
+}
+
+# boot_vm IMAGE NAME [CMDLINE...]: boot KVER's kernel with IMAGE on the test machine. The
+# report lands in $BOOT_BUILD/run/NAME.report, the serial console in NAME.console.
+boot_vm() {
+	local image=$1 name=$2
+	shift 2
+	local run=$BOOT_BUILD/run accel cpu
+	mkdir -p "$run"
+	accel=$(boot_accel)
+	cpu=max
+	# Nested KVM may refuse the host's MSR_IA32_ARCH_CAPABILITIES: the guest needs none of it.
+	[ "$accel" = kvm ] && cpu=host,-arch-capabilities
+	rm -f "$run/$name.report" "$run/$name.console"
+	# -no-reboot with panic=-1: a kernel panic ends QEMU at once instead of looping.
+	timeout "$BOOT_TIMEOUT" qemu-system-x86_64 \
+		-machine q35,accel="$accel",kernel-irqchip=split -cpu "$cpu" -smp 1 -m 768 \
+		-nodefaults -display none -no-reboot \
+		-device intel-iommu,intremap=on \
+		-audiodev none,id=snd \
+		-device secondary-vga,bus=pcie.0,addr=05.0,multifunction=on \
+		-device ich9-intel-hda,id=hda,bus=pcie.0,addr=05.1 \
+		-device hda-duplex,bus=hda.0,audiodev=snd \
+		-device qemu-xhci,bus=pcie.0,addr=05.2 \
+		-device secondary-vga,bus=pcie.0,addr=06.0 \
+		-kernel "$KROOT/boot/vmlinuz-$KVER" -initrd "$image" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 quiet root=LABEL=gpupass-no-root $*" \
+		-serial "file:$run/$name.console" -serial "file:$run/$name.report" \
+		</dev/null >"$run/$name.qemu" 2>&1
+	local rc=$?
+	REPORT=$run/$name.report
+	# The guest's tty writes CR LF.
+	[ -f "$REPORT" ] && sed -i 's/\r$//' "$REPORT"
+	if ! grep -q '^=== gpupass-report end' "$REPORT" 2>/dev/null; then
+		echo "boot $name: no complete report (qemu exit $rc); console:" >&2
+		tail -n 60 "$run/$name.console" >&2
+		cat "$run/$name.qemu" >&2
+		return 1
+	fi
+}
+
+# driver BDF: the driver the booted machine had on BDF ("-" for none), from $REPORT.
+driver() {
+	awk -v b="$1" '$1 == "pci" && $2 == b { print $5 }' "$REPORT"
+}
+
+# group BDF: the IOMMU group of BDF.
+group() {
+	awk -v b="$1" '$1 == "pci" && $2 == b { print $6 }' "$REPORT"
+}
+
+# section NAME: the lines of one report section (lspci -nnk, gpupass status, kmsg, ...).
+section() {
+	awk -v s="=== $1" '/^=== / { on = ($0 == s); next } on' "$REPORT"
+}
+
+# kmsg_gpupass: the gpupass lines of the kernel log, without timestamps.
+kmsg_gpupass() {
+	section kmsg | sed -n 's/^\[[^]]*\] //; /^gpupass: /p'
 }

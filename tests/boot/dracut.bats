@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# dracut: real dracut images (systemd in the initramfs) for Debian 12 and 13 kernels, booted in
+# QEMU.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+load lib/boot
+load lib/matrix
+
+GEN=dracut
+
+setup_file() {
+	matrix_setup $GEN
+}
+
+# contents SUITE IMAGE: the file list of one image.
+contents() {
+	lsinitrd "$(image_path $GEN "$1" "$2")" | awk '$1 ~ /^[-dlcbps][-rwxsStT]{9}/ { print $9 }'
+}
+
+image_has_package() {
+	run contents "$1" pinned
+	assert_success
+	assert_line usr/sbin/gpupass
+	assert_line etc/gpupass.conf
+	assert_line --regexp '^(usr/)?lib/dracut/hooks/pre-udev/30-gpupass-bind\.sh$'
+	assert_line --regexp 'systemd/system/dracut-pre-udev\.service$'
+	assert_line --regexp "kernel/drivers/vfio/pci/vfio-pci\.ko"
+	assert_line --regexp "kernel/drivers/vfio/pci/vfio-pci-core\.ko"
+	assert_line --regexp "kernel/drivers/vfio/vfio_iommu_type1\.ko"
+	assert_line --regexp "kernel/virt/lib/irqbypass\.ko"
+	assert_line --regexp "kernel/drivers/gpu/drm/tiny/bochs\.ko"
+}
+
+@test "6.1 image: binary, config, pre-udev hook, vfio modules with vfio_virqfd" {
+	image_has_package $MAIN_SUITE
+	assert_line --regexp "kernel/drivers/vfio/vfio_virqfd\.ko$"
+}
+
+@test "6.12 image: binary, config, pre-udev hook, vfio modules, no vfio_virqfd" {
+	image_has_package $FULL_SUITE
+	assert_line --regexp "kernel/drivers/vfio/vfio\.ko\.xz$"
+	refute_line --regexp "vfio_virqfd"
+}
+
+@test "images carry the config and the wrapper as given, and no config when there is none" {
+	local img
+	img=$(image_path $GEN $FULL_SUITE pinned)
+	run lsinitrd -f etc/gpupass.conf "$img"
+	assert_output "$(cat "$BOOT_BUILD/conf/pinned.conf")"
+	run lsinitrd -f usr/lib/dracut/hooks/pre-udev/30-gpupass-bind.sh "$img"
+	assert_output "$(cat "$REPO/hook/gpupass-bind.sh")"
+	run contents $FULL_SUITE none
+	refute_line etc/gpupass.conf
+	assert_line usr/sbin/gpupass
+}
+
+@test "host-only images carry the vfio modules too" {
+	kernel_root $FULL_SUITE
+	run build_dracut hostonly "$BOOT_BUILD/conf/pinned.conf" hostonly
+	assert_success
+	run contents $FULL_SUITE hostonly
+	assert_line usr/sbin/gpupass
+	assert_line --regexp "kernel/drivers/vfio/pci/vfio-pci\.ko"
+	assert_line --regexp "kernel/drivers/vfio/vfio_iommu_type1\.ko"
+}
+
+@test "image without vfio modules has none" {
+	run contents $FULL_SUITE novfio
+	assert_line usr/sbin/gpupass
+	refute_line --regexp "vfio"
+}
+
+@test "6.1: no config: the host drivers take every function" { case_control $GEN $MAIN_SUITE; }
+@test "6.1: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $MAIN_SUITE; }
+@test "6.1: id only: both cards on vfio-pci" { case_id $GEN $MAIN_SUITE; }
+@test "6.1: image without vfio modules: clear error, boot goes on" { case_novfio $GEN $MAIN_SUITE; }
+@test "6.12: no config: the host drivers take every function" { case_control $GEN $FULL_SUITE; }
+@test "6.12: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $FULL_SUITE; }
+@test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }
+@test "6.12: image without vfio modules: clear error, boot goes on" { case_novfio $GEN $FULL_SUITE; }
+@test "6.12: gpupass=off: nothing bound, says disabled" { case_off $GEN $FULL_SUITE; }
+@test "6.12: gpupass=dry-run: nothing bound, the plan logged" { case_dryrun $GEN $FULL_SUITE; }
+@test "6.12: config with syntax errors: nothing bound, every error logged" { case_syntax $GEN $FULL_SUITE; }
+@test "6.12: target in the chipset group: refused and named, host keeps it" { case_chipset $GEN $FULL_SUITE; }
+@test "6.12: pinned id no longer matches: nothing bound, says why" { case_moved $GEN $FULL_SUITE; }

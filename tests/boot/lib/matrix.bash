@@ -1,0 +1,230 @@
+# The boot matrix shared by initramfs-tools.bats and dracut.bats: which images to build, which
+# boots to run, and what each case must show. One setup per generator builds every image and
+# runs every boot (GPUPASS_JOBS at a time); each test then reads its own report.
+
+# The suite whose kernel gets every case, and the one that gets the main cases.
+FULL_SUITE=${GPUPASS_FULL_SUITE:-trixie}
+MAIN_SUITE=${GPUPASS_MAIN_SUITE:-bookworm}
+
+# case name, image, extra kernel command line. Images: none (no config file), pinned (the card
+# by address and id), syntax (a config with errors), novfio (pinned, vfio modules taken out).
+MAIN_CASES=(
+	"control none"
+	"pinned pinned"
+	"id none gpupass.add=$VGA_ID"
+	"novfio novfio"
+)
+FULL_CASES=(
+	"${MAIN_CASES[@]}"
+	"off pinned gpupass=off"
+	"dryrun pinned gpupass=dry-run"
+	"syntax syntax"
+	"chipset none gpupass.add=00:1f.2"
+	"moved none gpupass.add=00:05.0,1234:2222"
+)
+
+write_configs() {
+	local dir=$BOOT_BUILD/conf
+	mkdir -p "$dir"
+	cat >"$dir/pinned.conf" <<-EOT
+	# The card in slot 5, pinned to its id.
+	00:05.0 $VGA_ID
+	EOT
+	cat >"$dir/syntax.conf" <<-EOT
+	# One good line and three bad ones: nothing may be bound.
+	00:05.0 $VGA_ID
+	00:05.9
+	1234:11111
+	00:06.0 frobnicate
+	EOT
+}
+
+# build_all GEN: every image GEN needs, for both suites.
+build_all() {
+	local gen=$1 suite image conf novfio pids=() p
+	write_configs
+	for suite in "$MAIN_SUITE" "$FULL_SUITE"; do
+		kernel_root "$suite" || return 1
+		for image in none pinned syntax novfio; do
+			[ "$suite" = "$FULL_SUITE" ] || [ "$image" != syntax ] || continue
+			conf= novfio=
+			case $image in
+			pinned) conf=$BOOT_BUILD/conf/pinned.conf ;;
+			syntax) conf=$BOOT_BUILD/conf/syntax.conf ;;
+			novfio) conf=$BOOT_BUILD/conf/pinned.conf novfio=novfio ;;
+			esac
+			"build_${gen//-/_}" "$image" "$conf" $novfio >/dev/null 3>&- &
+			pids+=($!)
+			if [ ${#pids[@]} -ge "${GPUPASS_JOBS:-2}" ]; then
+				wait "${pids[0]}" || return 1
+				pids=("${pids[@]:1}")
+			fi
+		done
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || return 1
+	done
+}
+
+# image_path GEN SUITE IMAGE
+image_path() {
+	kernel_root "$2" && echo "$BOOT_BUILD/img/$1-$KVER-$3.img"
+}
+
+# boot_all GEN: every boot of the matrix; a failed boot shows up in its test, not here.
+boot_all() {
+	local gen=$1 suite c name image cmdline running=0 cases
+	for suite in "$MAIN_SUITE" "$FULL_SUITE"; do
+		cases=("${MAIN_CASES[@]}")
+		[ "$suite" = "$FULL_SUITE" ] && cases=("${FULL_CASES[@]}")
+		kernel_root "$suite" || return 1
+		boot_accel >/dev/null
+		for c in "${cases[@]}"; do
+			read -r name image cmdline <<<"$c"
+			boot_vm "$BOOT_BUILD/img/$gen-$KVER-$image.img" "$gen-$suite-$name" $cmdline \
+				>/dev/null 2>&1 3>&- &
+			running=$((running + 1))
+			if [ $running -ge "${GPUPASS_JOBS:-2}" ]; then
+				wait -n
+				running=$((running - 1))
+			fi
+		done
+	done
+	wait
+}
+
+# matrix_setup GEN: stage the package, build and boot everything, time it.
+matrix_setup() {
+	local start=$SECONDS
+	stage_package
+	build_all "$1"
+	echo "# $1: images built in $((SECONDS - start)) s" >&3
+	start=$SECONDS
+	boot_all "$1"
+	echo "# $1: boots ($GPUPASS_ACCEL) done in $((SECONDS - start)) s" >&3
+}
+
+# report GEN SUITE CASE: select the report of one boot; fail with the console when it is missing.
+report() {
+	kernel_root "$2"
+	REPORT=$BOOT_BUILD/run/$1-$2-$3.report
+	if ! grep -q '^=== gpupass-report end' "$REPORT" 2>/dev/null; then
+		echo "boot $1-$2-$3 ($KVER) gave no report; end of its console:"
+		tail -n 40 "$BOOT_BUILD/run/$1-$2-$3.console" 2>/dev/null
+		cat "$BOOT_BUILD/run/$1-$2-$3.qemu" 2>/dev/null
+		return 1
+	fi
+}
+
+assert_driver() {
+	local got
+	got=$(driver "$1")
+	[ "$got" = "$2" ] || fail "$1: driver '$got', expected '$2'"
+}
+
+assert_kmsg() {
+	kmsg_gpupass | grep -q -e "$1" || fail "no gpupass kernel log line matching '$1'; got:
+$(kmsg_gpupass)"
+}
+
+# The host drivers own every function: what a boot without gpupass looks like.
+assert_host_owns_all() {
+	assert_driver $CARD bochs-drm
+	assert_driver $CARD_AUDIO snd_hda_intel
+	assert_driver $CARD_USB xhci_hcd
+	assert_driver $TWIN bochs-drm
+	assert_driver $SATA ahci
+	assert_driver $LPC lpc_ich
+	assert_driver $SMBUS i801_smbus
+	! grep -q ' vfio-pci ' "$REPORT" || fail "a function is on vfio-pci"
+}
+
+# The card's whole group is on vfio-pci, viable, and lspci -nnk says so.
+assert_card_bound() {
+	local g
+	assert_driver $CARD vfio-pci
+	assert_driver $CARD_AUDIO vfio-pci
+	assert_driver $CARD_USB vfio-pci
+	g=$(group $CARD)
+	assert_kmsg "group $g: 3/3 functions on vfio-pci"
+	section 'gpupass status' | grep -q "^group $g: .*3/3 functions on vfio-pci; viable: yes" ||
+		fail "group $g not viable: $(section 'gpupass status')"
+	section 'lspci -nnk' | awk '/^[0-9a-f]/ { dev = $1 } /Kernel driver in use: vfio-pci/ { print dev }' |
+		tr '\n' ' ' | grep -q '00:05.0 00:05.1 00:05.2' ||
+		fail "lspci -nnk does not show the card on vfio-pci: $(section 'lspci -nnk')"
+}
+
+assert_status_ok() {
+	grep -q '^status-exit 0$' "$REPORT" || fail "gpupass status failed: $(section 'gpupass status')"
+}
+
+# The cases. Each takes GEN and SUITE.
+case_control() {
+	report "$1" "$2" control || return 1
+	assert_host_owns_all
+	assert_kmsg 'nothing to do'
+}
+
+case_pinned() {
+	report "$1" "$2" pinned || return 1
+	assert_card_bound
+	assert_driver $TWIN bochs-drm
+	assert_driver $SATA ahci
+	assert_status_ok
+	assert_kmsg '/etc/gpupass.conf:2: 0000:00:05.0 \[1234:1111\]'
+}
+
+case_id() {
+	report "$1" "$2" id || return 1
+	assert_card_bound
+	assert_driver $TWIN vfio-pci
+	assert_kmsg "group $(group $TWIN): 1/1 functions on vfio-pci"
+	section 'gpupass status' | grep -q "^group $(group $TWIN): .*viable: yes" ||
+		fail "twin's group not viable: $(section 'gpupass status')"
+	assert_driver $SATA ahci
+	assert_status_ok
+}
+
+# Without vfio-pci nothing can reach it; whether the card's functions go back to their host
+# drivers is the binder's choice, so only the rest of the machine is checked.
+case_novfio() {
+	report "$1" "$2" novfio || return 1
+	! grep -q ' vfio-pci ' "$REPORT" || fail "a function is on vfio-pci"
+	assert_driver $TWIN bochs-drm
+	assert_driver $SATA ahci
+	assert_kmsg 'vfio-pci is not available'
+}
+
+case_off() {
+	report "$1" "$2" off || return 1
+	assert_host_owns_all
+	assert_kmsg 'disabled by gpupass=off'
+}
+
+case_dryrun() {
+	report "$1" "$2" dryrun || return 1
+	assert_host_owns_all
+	assert_kmsg 'dry-run'
+	assert_kmsg "dry-run: group $(group $CARD): would bind 3 functions"
+}
+
+case_syntax() {
+	report "$1" "$2" syntax || return 1
+	assert_host_owns_all
+	assert_kmsg '/etc/gpupass.conf:3: '
+	assert_kmsg '/etc/gpupass.conf:4: '
+	assert_kmsg '/etc/gpupass.conf:5: '
+	assert_kmsg '3 errors in the configuration: binding nothing'
+}
+
+case_chipset() {
+	report "$1" "$2" chipset || return 1
+	assert_host_owns_all
+	assert_kmsg "group $(group $SATA): refused: .*0000:00:1f"
+}
+
+case_moved() {
+	report "$1" "$2" moved || return 1
+	assert_host_owns_all
+	assert_kmsg '0000:00:05.0 is \[1234:1111\], not \[1234:2222\]'
+}

@@ -46,24 +46,24 @@ fx_group_add() {
 	ln -sfn "../../../../devices/pci0000:00/$addr" "$SYS/kernel/iommu_groups/$group/devices/$addr"
 }
 
-fx_driver() {
-	mkdir -p "$SYS/bus/pci/drivers/$1"
-	[ -e "$SYS/bus/pci/drivers/$1/unbind" ] || : >"$SYS/bus/pci/drivers/$1/unbind"
+# Each function's driver link leads to a directory of its own whose name is
+# the driver's (gpupass reads only the link's last component), so every
+# function has its own unbind file and a test sees exactly what was unbound.
+fx_bind() {
+	local addr=$1 driver=$2 dir=$SYS/drv/$1/$2
+	mkdir -p "$SYS/bus/pci/drivers/$driver" "$dir"
+	: >"$dir/unbind"
+	ln -sfn "../../../drv/$addr/$driver" "$SYS/devices/pci0000:00/$addr/driver"
 }
 
-fx_bind() {
-	local addr=$1 driver=$2
-	fx_driver "$driver"
-	ln -sfn "../../../bus/pci/drivers/$driver" "$SYS/devices/pci0000:00/$addr/driver"
-	ln -sfn "../../../../devices/pci0000:00/$addr" "$SYS/bus/pci/drivers/$driver/$addr"
-}
+fx_unbound() { cat "$SYS/drv/$1/$2/unbind" 2>/dev/null || true; }
 
 fx_attr() { echo "$3" >"$SYS/devices/pci0000:00/$1/$2"; }
 fx_driver_of() { basename "$(readlink "$SYS/devices/pci0000:00/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
 fx_override_of() { cat "$SYS/devices/pci0000:00/$1/driver_override"; }
 
-# The kernel, as far as loading vfio-pci goes: unbind what was asked to be
-# unbound, then attach every unbound function whose override is vfio-pci.
+# The kernel, as far as loading vfio-pci goes: it attaches every unbound
+# function whose override is vfio-pci.
 fx_fake_modprobe() {
 	cat >"$MODPROBE" <<SH
 #!/bin/sh
@@ -71,11 +71,12 @@ echo "\$*" >>"$BATS_TEST_TMPDIR/modprobe.log"
 [ "\$1" = vfio-pci ] || exit 1
 [ -e "$BATS_TEST_TMPDIR/modprobe.fail" ] && exit 1
 sys=$SYS
-for u in "\$sys"/bus/pci/drivers/*/unbind; do
+# Carry out the unbinds written so far, as the kernel did at the time.
+for u in "\$sys"/drv/*/*/unbind; do
 	a=\$(cat "\$u"); [ -n "\$a" ] || continue
-	rm -f "\$sys/devices/pci0000:00/\$a/driver" "\$(dirname "\$u")/\$a"; : >"\$u"
+	rm -f "\$sys/devices/pci0000:00/\$a/driver"
 done
-mkdir -p "\$sys/bus/pci/drivers/vfio-pci"; : >"\$sys/bus/pci/drivers/vfio-pci/unbind"
+mkdir -p "\$sys/bus/pci/drivers/vfio-pci"
 for d in "\$sys"/devices/pci0000:00/*; do
 	[ "\$(cat "\$d/driver_override")" = vfio-pci ] || continue
 	[ -e "\$d/driver" ] && continue

@@ -60,7 +60,9 @@ fx_unbound() { cat "$SYS/drv/$1/$2/unbind" 2>/dev/null || true; }
 
 fx_attr() { echo "$3" >"$SYS/devices/pci0000:00/$1/$2"; }
 fx_driver_of() { basename "$(readlink "$SYS/devices/pci0000:00/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
-fx_override_of() { cat "$SYS/devices/pci0000:00/$1/driver_override"; }
+# The kernel keeps the text before the first newline; a plain file is not
+# truncated by a write, so read it the same way.
+fx_override_of() { head -n 1 "$SYS/devices/pci0000:00/$1/driver_override"; }
 
 # The kernel, as far as loading vfio-pci goes: it attaches every unbound
 # function whose override is vfio-pci.

@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# Kernel command line: gpupass=off|on|dry-run and gpupass.add=, later ones winning.
+load '../lib/fixture'
+
+setup() {
+	fx_init
+	fx_chipset 9
+	fx_card 01 14
+	fx_card 02 15
+	echo "01:00.0" >"$CONF"
+}
+
+untouched() {
+	local f
+	for f in 0 1 2 3; do
+		[ "$(fx_override_of 0000:01:00.$f)" = "(null)" ] || return 1
+		[ "$(fx_override_of 0000:02:00.$f)" = "(null)" ] || return 1
+	done
+	[ "$(fx_driver_of 0000:01:00.0)" = nouveau ]
+	[ ! -e "$BATS_TEST_TMPDIR/modprobe.log" ]
+}
+
+@test "gpupass=off binds nothing and says so" {
+	echo "root=/dev/sda1 gpupass=off quiet" >"$CMDLINE"
+	run gp bind
+	assert_success
+	untouched
+	run cat "$KMSG"
+	assert_output "<13>gpupass: disabled by gpupass=off on the kernel command line: binding nothing"
+	run grep -x "mode off" "$RUN/status"
+	assert_success
+}
+
+@test "gpupass=off wins even over a broken config" {
+	echo "garbage" >"$CONF"
+	echo "gpupass=off" >"$CMDLINE"
+	run gp bind
+	assert_success
+	untouched
+}
+
+@test "gpupass=dry-run logs the plan and binds nothing" {
+	echo "gpupass=dry-run" >"$CMDLINE"
+	run gp bind
+	assert_success
+	untouched
+	run cat "$KMSG"
+	assert_line "<13>gpupass: gpupass 0.1.0: 1 entry, dry-run (gpupass=dry-run): binding nothing"
+	assert_line "<13>gpupass: dry-run: group 14: would bind 4 functions"
+	assert_line "<14>gpupass: dry-run: group 14: 0000:01:00.1 [10de:10f8] Audio device: snd_hda_intel -> vfio-pci"
+	run grep -x "group 14 planned 0 4" "$RUN/status"
+	assert_success
+}
+
+@test "bind --dry-run is the same as gpupass=dry-run" {
+	run gp bind --dry-run
+	assert_success
+	untouched
+	run cat "$KMSG"
+	assert_line "<13>gpupass: dry-run: group 14: would bind 4 functions"
+}
+
+@test "a later gpupass= overrides an earlier one" {
+	echo "gpupass=off gpupass=on" >"$CMDLINE"
+	run gp bind
+	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+}
+
+@test "an earlier gpupass= is overridden by a later off" {
+	echo "gpupass=on gpupass=dry-run gpupass=off" >"$CMDLINE"
+	run gp bind
+	untouched
+}
+
+@test "gpupass.add= adds an entry, words separated by commas" {
+	rm "$CONF"
+	echo "root=/dev/sda1 gpupass.add=0000:02:00.0,10de:1e84" >"$CMDLINE"
+	run gp bind
+	assert_success
+	[ "$(fx_driver_of 0000:02:00.0)" = vfio-pci ]
+	[ "$(fx_driver_of 0000:01:00.0)" = nouveau ]
+	run cat "$KMSG"
+	assert_line "<14>gpupass: kernel command line:1: 0000:02:00.0 [10de:1e84] VGA compatible controller (nouveau) is in IOMMU group 15"
+}
+
+@test "gpupass.add= entries add to the file's" {
+	echo 'gpupass.add=02:00.0 gpupass.add="10de:10f8"' >"$CMDLINE"
+	run gp check
+	assert_success
+	assert_output --partial "ok: 2 groups would be bound"
+	assert_output --partial "kernel command line:2: 0000:01:00.1"
+}
+
+@test "a bad gpupass.add= binds nothing at all" {
+	echo "gpupass.add=02:00.0,10de:1e8x" >"$CMDLINE"
+	run gp bind
+	assert_success
+	untouched
+	run cat "$KMSG"
+	assert_line "<11>gpupass: kernel command line: gpupass.add=02:00.0,10de:1e8x: a vendor:device id has 4 hex digits on each side, as lspci -nn shows: '10de:1e8x'"
+}
+
+@test "an unknown gpupass= value is an error and binds nothing" {
+	echo "gpupass=yes" >"$CMDLINE"
+	run gp bind
+	untouched
+	run cat "$KMSG"
+	assert_line "<11>gpupass: kernel command line: gpupass=yes: unknown value (on, off or dry-run)"
+}
+
+@test "an unknown gpupass.* parameter is an error" {
+	echo "gpupass.ids=10de:1e84" >"$CMDLINE"
+	run gp check
+	assert_failure 1
+	assert_output --partial "error: kernel command line: gpupass.ids=10de:1e84: unknown parameter (gpupass= or gpupass.add=)"
+}
+
+@test "other parameters that merely contain gpupass are ignored" {
+	echo "mygpupass=off foo.gpupass=1" >"$CMDLINE"
+	run gp bind
+	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+}
+
+@test "a missing command line file is an empty command line" {
+	rm "$CMDLINE"
+	run gp bind
+	assert_success
+	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+}

@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# The host-side commands: list, check, status, and the command line of gpupass itself.
+load '../lib/fixture'
+
+setup() {
+	fx_init
+	fx_chipset 9
+	fx_card 01 14
+	fx_card 02 15
+	echo "02:00.0 10de:1e84" >"$CONF"
+	cat >"$BATS_TEST_TMPDIR/pci.ids" <<'IDS'
+# a small pci.ids
+10de  NVIDIA Corporation
+	1e84  TU104 [GeForce RTX 2070 SUPER]
+		1043 8707  ROG STRIX
+	10f8  TU104 HD Audio Controller
+8086  Intel Corporation
+	a352  Cannon Lake PCH SATA AHCI Controller
+C 03  Display controller
+	00  VGA compatible controller
+IDS
+}
+
+@test "list shows every group, names from pci.ids, drivers and the config's targets" {
+	run gp list
+	assert_success
+	assert_line "IOMMU group 9"
+	assert_line "  0000:00:1f.2 SATA controller [0106]: Intel Corporation Cannon Lake PCH SATA AHCI Controller [8086:a352] (ahci)"
+	assert_line "  0000:00:1f.4 SMBus [0c05]: Intel Corporation Device [8086:a323] (i801_smbus)"
+	assert_line "IOMMU group 15"
+	assert_line "  0000:02:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2070 SUPER] [10de:1e84] (nouveau)  <- $CONF:1"
+	assert_line "  0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2070 SUPER] [10de:1e84] (nouveau)"
+	assert_line "  0000:02:00.1 Audio device [0403]: NVIDIA Corporation TU104 HD Audio Controller [10de:10f8] (snd_hda_intel)"
+}
+
+@test "list orders groups by number, not by name" {
+	fx_dev 0000:05:00.0 1234:1111 030000 100 bochs-drm
+	run gp list
+	run grep '^IOMMU group' <<<"$output"
+	assert_output "$(printf 'IOMMU group 9\nIOMMU group 14\nIOMMU group 15\nIOMMU group 100')"
+}
+
+@test "list without pci.ids shows the ids alone" {
+	rm "$BATS_TEST_TMPDIR/pci.ids"
+	run gp list
+	assert_line "  0000:00:1f.2 SATA controller [0106]: [8086:a352] (ahci)"
+}
+
+@test "list with the IOMMU off says so and lists the functions" {
+	rm -rf "$SYS/kernel/iommu_groups"/*
+	run gp list
+	assert_failure 3
+	assert_line "no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)"
+	assert_line --partial "  0000:01:00.0 VGA compatible controller [0300]"
+}
+
+@test "list and check write nothing" {
+	find "$SYS" "$BATS_TEST_TMPDIR" -type f -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/before"
+	run gp list
+	run gp check
+	find "$SYS" "$BATS_TEST_TMPDIR" -type f ! -name before -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/after"
+	grep -v ' .*/before$' "$BATS_TEST_TMPDIR/before" | diff - "$BATS_TEST_TMPDIR/after"
+	[ ! -e "$RUN" ]
+}
+
+@test "check shows the plan and exits 0 when every target would be bound" {
+	run gp check
+	assert_success
+	assert_line "$CONF:1: 0000:02:00.0 [10de:1e84] VGA compatible controller (nouveau) is in IOMMU group 15"
+	assert_line "group 15: would bind 4 functions"
+	assert_line "group 15: 0000:02:00.2 [10de:1ad8] USB controller: xhci_hcd -> vfio-pci"
+	assert_line "ok: 1 group would be bound"
+}
+
+@test "check exits 1 on configuration errors" {
+	echo "02:00.0 10de:1e84 oops" >"$CONF"
+	run gp check
+	assert_failure 1
+}
+
+@test "check exits 3 when a target would be refused" {
+	echo "00:1f.2" >>"$CONF"
+	fx_dev 0000:00:1f.6 8086:15bc 020000 9 e1000e
+	echo "00:1f.6" >"$CONF"
+	run gp check
+	assert_failure 3
+	assert_line --partial "error: group 9: refused: it holds 0000:00:1f.2 [8086:a352] SATA controller"
+	assert_line "warning: 1 target would not be bound; 0 groups would be"
+}
+
+@test "check warns when the config is writable by others than root" {
+	chmod 666 "$CONF"
+	run gp check
+	assert_line --partial "warning: $CONF is writable by others than root"
+	assert_line --partial "mode 666"
+	chmod 644 "$CONF"
+	if [ "$(id -u)" = 0 ]; then
+		run gp check
+		refute_output --partial "writable by others"
+	fi
+}
+
+@test "check says when the config differs from the one this boot used" {
+	run gp bind
+	run gp check
+	refute_output --partial "differs from the one this boot used"
+	echo "01:00.0" >>"$CONF"
+	run gp check
+	assert_line "warning: $CONF differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot"
+}
+
+@test "check says so when a config appeared after a boot without one" {
+	mv "$CONF" "$CONF.save"
+	run gp bind
+	mv "$CONF.save" "$CONF"
+	run gp check
+	assert_line --partial "differs from the one this boot used"
+}
+
+@test "status after a good boot: every function on vfio-pci, exit 4 when the group is not viable" {
+	run gp bind
+	mkdir -p "$BATS_TEST_TMPDIR/dev/vfio"
+	run gp status
+	# No /dev/vfio/15: vfio does not own the group, which is "not viable".
+	assert_failure 4
+	assert_line "mode at boot: bind"
+	assert_line --partial "group 15: bound at boot; now 4/4 functions on vfio-pci; viable: no (cannot open $BATS_TEST_TMPDIR/dev/vfio/15: No such file or directory)"
+	assert_line "  0000:02:00.0 [10de:1e84] vfio-pci"
+}
+
+@test "status exits 3 when a function fell back to a host driver" {
+	run gp bind
+	fx_bind 0000:02:00.1 snd_hda_intel
+	run gp status
+	assert_failure 3
+	assert_line --partial "group 15: bound at boot; now 3/4 functions on vfio-pci"
+	assert_line "  0000:02:00.1 [10de:10f8] snd_hda_intel"
+}
+
+@test "status cannot tell viability through a node that is not a vfio group" {
+	run gp bind
+	mkdir -p "$BATS_TEST_TMPDIR/dev/vfio"
+	: >"$BATS_TEST_TMPDIR/dev/vfio/15"
+	run gp status
+	assert_success
+	assert_line --partial "viable: unknown (VFIO_GROUP_GET_STATUS on $BATS_TEST_TMPDIR/dev/vfio/15:"
+}
+
+@test "status --json" {
+	run gp bind
+	fx_bind 0000:02:00.1 snd_hda_intel
+	run gp status --json
+	assert_failure 3
+	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,'
+	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"snd_hda_intel"}'
+	assert_output --partial '"exit":3}'
+	if command -v python3 >/dev/null; then
+		python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$output"
+	fi
+}
+
+@test "status exits 5 when gpupass did not run in this boot" {
+	run gp status
+	assert_failure 5
+	assert_output --partial "gpupass did not run in this boot (no $RUN/status"
+	run gp status --json
+	assert_failure 5
+	assert_output '{"ran":false}'
+}
+
+@test "status reports a refused group with exit 3" {
+	echo "00:1f.2 8086:a352" >"$CONF"
+	fx_dev 0000:00:1f.6 8086:15bc 020000 9 e1000e
+	echo "00:1f.6" >"$CONF"
+	run gp bind
+	run gp status
+	assert_failure 3
+	assert_line --partial "group 9: refused at boot"
+}
+
+@test "status after gpupass=off says so" {
+	echo "gpupass=off" >"$CMDLINE"
+	run gp bind
+	run gp status
+	assert_success
+	assert_line "mode at boot: off"
+	assert_line "no groups were planned at boot"
+}
+
+@test "--help lists the commands and exit codes, --version the version" {
+	run "$GPUPASS" --help
+	assert_success
+	assert_line --regexp '^  bind +bind the configured groups to vfio-pci'
+	assert_line --regexp '^  status '
+	assert_output --partial "exit status: 0 ok, 1 configuration errors, 2 usage"
+	run "$GPUPASS" --version
+	assert_output "gpupass 0.1.0"
+	run "$GPUPASS" check --help
+	assert_success
+}
+
+@test "usage errors exit 2" {
+	run "$GPUPASS"
+	assert_failure 2
+	run "$GPUPASS" frobnicate
+	assert_failure 2
+	assert_output "gpupass: unknown command 'frobnicate' (bind, check, list, status; see --help)"
+	run "$GPUPASS" check --no-such-option
+	assert_failure 2
+	run "$GPUPASS" check extra
+	assert_failure 2
+	assert_output "gpupass: unexpected argument 'extra'"
+}

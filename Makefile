@@ -42,3 +42,6 @@ clean:
 	rm -rf gpupass build
 
 .PHONY: all install check check-unit clean
+
+# Further targets (fuzz, bench, packaging, demo) each live in a fragment of their own.
+include $(wildcard mk/*.mk)

@@ -1,6 +1,6 @@
 # gpupass: `make` builds the static klibc binary; `make check` runs every test.
 VERSION   = 0.1.0
-PREFIX   ?= /usr/local
+PREFIX   ?= /usr
 DESTDIR  ?=
 SBINDIR   = $(PREFIX)/sbin
 
@@ -26,8 +26,16 @@ build/gpupass-asan: $(SRCS) $(HDRS)
 	@mkdir -p build
 	$(CC) $(SANFLAGS) $(GWARN) -DGPUPASS_VERSION='"$(VERSION)"' -o $@ $(SRCS)
 
+# The binary, then every line of hook/install.list (SRC DEST MODE; DEST below
+# $(PREFIX) unless absolute). An existing /etc/gpupass.conf is never replaced.
 install: gpupass
 	install -D -m 0755 gpupass $(DESTDIR)$(SBINDIR)/gpupass
+	@grep -v '^#' hook/install.list | while read -r src dest mode; do \
+		[ -n "$$src" ] || continue; \
+		case $$dest in /*) to=$(DESTDIR)$$dest ;; *) to=$(DESTDIR)$(PREFIX)/$$dest ;; esac; \
+		if [ "$${dest#/etc/}" != "$$dest" ] && [ -e "$$to" ]; then echo "keeping $$to"; continue; fi; \
+		echo "install $$src $$to"; install -D -m "$$mode" "$$src" "$$to" || exit 1; \
+	done
 
 # Installs the Debian packages the tests need (as root), builds, runs every
 # suite and ends with one line "N passed, N failed".

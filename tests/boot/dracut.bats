@@ -15,7 +15,7 @@ setup_file() {
 
 # contents SUITE IMAGE: the file list of one image.
 contents() {
-	lsinitrd "$(image_path $GEN "$1" "$2")" | awk '$1 ~ /^[-dlcbps][-rwxsStT]{9}/ { print $9 }'
+	lsinitrd "$(image_path $GEN "$1" "$2")" | awk '$1 ~ /^[-dlcbps][-rwxsStT]+$/ { print $9 }'
 }
 
 image_has_package() {

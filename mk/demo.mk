@@ -1,0 +1,5 @@
+# make demo: the first command a newcomer runs (see README).
+demo: gpupass
+	tests/boot/demo.sh
+
+.PHONY: demo

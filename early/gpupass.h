@@ -182,7 +182,7 @@ int gp_bind(const struct gp_paths *p, struct gp_plan *plan);
 /* ---- status.c ---- */
 int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
 		    const struct gp_plan *plan, const char *mode);
-int gp_status_config_hash(const struct gp_paths *p, unsigned long long *hash, int *present);
+int gp_status_config_changed(const struct gp_paths *p);
 int gp_cmd_status(const struct gp_paths *p, int json);
 
 /* ---- list.c ---- */

@@ -109,18 +109,11 @@ static void check_owner(const char *path)
 		       path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777), path, path);
 }
 
-/* Editing the config without regenerating the initramfs is the classic mistake. */
-static void check_regenerated(const struct gp_paths *p, const struct gp_config *c)
+static void check_regenerated(const struct gp_paths *p)
 {
-	unsigned long long boot_hash = 0;
-	int present = 0;
-
-	if (gp_status_config_hash(p, &boot_hash, &present) < 0)
-		return;
-	if (present == !c->file_missing && (!present || boot_hash == c->hash))
-		return;
-	gp_log(GP_WARN, "%s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot",
-	       p->config);
+	if (gp_status_config_changed(p) == 1)
+		gp_log(GP_WARN, "%s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot",
+		       p->config);
 }
 
 static int cmd_check(struct ctx *x)
@@ -145,7 +138,7 @@ static int cmd_check(struct ctx *x)
 	}
 	if (c.mode == GP_MODE_OFF)
 		gp_log(GP_NOTICE, "this boot has gpupass=off on its kernel command line");
-	check_regenerated(p, &c);
+	check_regenerated(p);
 	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) == 0 &&
 	    gp_list_dir(path, &groups, &ng) == 0)
 		gp_free_list(groups, ng);

@@ -81,28 +81,38 @@ static char *read_record(const struct gp_paths *p, int *err)
 	return gp_read_file(path, GP_CONFIG_MAX, &len, err);
 }
 
-/* The config hash the boot used: the basis of "edited but not regenerated". */
-int gp_status_config_hash(const struct gp_paths *p, unsigned long long *hash, int *present)
+static const char *next_line(const char *line)
 {
-	char *rec, *line, *pos, word[24];
-	int err;
+	const char *nl = strchr(line, '\n');
+
+	return nl && nl[1] ? nl + 1 : NULL;
+}
+
+/*
+ * Editing the config without regenerating the initramfs is the classic
+ * mistake: compare the file now with the hash the boot recorded.
+ * Returns 1 when they differ, 0 when not, -1 when there is no record.
+ */
+int gp_status_config_changed(const struct gp_paths *p)
+{
+	char *rec, *now, hash[24] = "none";
+	const char *line, *sp;
+	size_t len;
+	int err, changed;
 
 	rec = read_record(p, &err);
 	if (!rec)
-		return -err;
-	*present = 0;
-	for (pos = rec; (line = strsep(&pos, "\n"));) {
-		if (strncmp(line, "config ", 7))
-			continue;
-		line = strrchr(line, ' ') + 1;
-		if (sscanf(line, "%23s", word) == 1 && strcmp(word, "none")) {
-			*hash = strtoull(word, NULL, 16);
-			*present = 1;
-		}
-		break;
-	}
+		return -1;
+	for (line = rec; line; line = next_line(line))
+		if (!strncmp(line, "config ", 7) && (sp = strchr(line + 7, ' ')))
+			sscanf(sp + 1, "%23s", hash);  /* klibc's %s does not skip blanks */
 	free(rec);
-	return 0;
+	now = gp_read_file(p->config, GP_CONFIG_MAX, &len, &err);
+	if (!now)
+		return strcmp(hash, "none") != 0;
+	changed = !strcmp(hash, "none") || strtoull(hash, NULL, 16) != gp_hash(now, len);
+	free(now);
+	return changed;
 }
 
 /* Driver names come from links the kernel made, but print them safely anyway. */
@@ -137,14 +147,15 @@ static int function_driver(const struct gp_paths *p, const char *addr, char *drv
 }
 
 /* One group of the record: its functions now, and whether a VM could take it. */
-static int status_group(const struct gp_paths *p, char *rec_after, int id, const char *state,
+static int status_group(const struct gp_paths *p, const char *rec, int id, const char *state,
 			int json, int *first_group)
 {
-	char *pos = rec_after, *line, why[256], addr[GP_ADDR_MAX], vid[16];
+	const char *line;
+	char why[256], addr[GP_ADDR_MAX], vid[16];
 	struct fstate fs[64];
 	int n = 0, on = 0, i, gid, viable = GP_VIABLE_UNKNOWN, rc = GP_EXIT_OK;
 
-	while ((line = strsep(&pos, "\n")) && n < 64) {
+	for (line = rec; line && n < 64; line = next_line(line)) {
 		if (sscanf(line, "function %d %23s %15s", &gid, addr, vid) != 3 || gid != id)
 			continue;
 		gp_copy(fs[n].addr, addr, sizeof(fs[n].addr));
@@ -192,11 +203,9 @@ static int status_group(const struct gp_paths *p, char *rec_after, int id, const
 
 int gp_cmd_status(const struct gp_paths *p, int json)
 {
-	char *rec, *copy, *pos, *line, mode[16] = "?", state[16], cpath[GP_PATH_MAX];
-	unsigned long long boot_hash = 0, now_hash = 0;
-	int err, id, a, b, rc = GP_EXIT_OK, r, first = 1, changed = 0, present = 0;
-	size_t len;
-	char *now;
+	char *rec, mode[16] = "?", state[16];
+	const char *line;
+	int err, id, rc = GP_EXIT_OK, r, first = 1, changed;
 
 	rec = read_record(p, &err);
 	if (!rec) {
@@ -207,38 +216,27 @@ int gp_cmd_status(const struct gp_paths *p, int json)
 			       strerror(err));
 		return GP_EXIT_NORECORD;
 	}
-	for (pos = rec; (line = strchr(pos, '\n')) || *pos; pos = line ? line + 1 : pos + strlen(pos)) {
-		if (sscanf(pos, "mode %15s", mode) == 1)
-			continue;
-		if (sscanf(pos, "config %511s", cpath) == 1)
-			continue;
-		if (!line)
-			break;
-	}
-	if (gp_status_config_hash(p, &boot_hash, &present) == 0) {
-		now = gp_read_file(p->config, GP_CONFIG_MAX, &len, &err);
-		if (now)
-			now_hash = gp_hash(now, len);
-		changed = (now != NULL) != present || (now && now_hash != boot_hash);
-		free(now);
-	}
+	for (line = rec; line; line = next_line(line))
+		sscanf(line, "mode %15s", mode);
+	/* Configuration errors at boot meant nothing was bound. */
+	if (!strcmp(mode, "error"))
+		rc = GP_EXIT_PLAN;
+	changed = gp_status_config_changed(p) == 1;
 	if (json) {
 		printf("{\"ran\":true,\"mode\":");
 		json_str(mode);
 		printf(",\"config_changed\":%s,\"groups\":[", changed ? "true" : "false");
 	} else {
-		printf("mode at boot: %s\n", mode);
+		printf("mode at boot: %s%s\n", mode,
+		       rc ? " (the configuration had errors: nothing was bound; see dmesg)" : "");
 	}
-	copy = strdup(rec);
-	for (pos = rec; copy && (line = strsep(&pos, "\n"));) {
-		if (sscanf(line, "group %d %15s %d %d", &id, state, &a, &b) != 4)
+	for (line = rec; line; line = next_line(line)) {
+		if (sscanf(line, "group %d %15s", &id, state) != 2)
 			continue;
-		strcpy(copy, pos ? pos : "");
-		r = status_group(p, copy, id, state, json, &first);
+		r = status_group(p, line, id, state, json, &first);
 		if (r > rc)
 			rc = r;
 	}
-	free(copy);
 	free(rec);
 	if (json) {
 		printf("],\"exit\":%d}\n", rc);
@@ -246,7 +244,7 @@ int gp_cmd_status(const struct gp_paths *p, int json)
 		if (first)
 			printf("no groups were planned at boot\n");
 		if (changed)
-			printf("warning: %s changed since this boot's initramfs was built: regenerate it (update-initramfs -u or dracut -f) and reboot\n",
+			printf("warning: %s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot\n",
 			       p->config);
 	}
 	return rc;

@@ -58,7 +58,7 @@ IDS
 	find "$SYS" "$BATS_TEST_TMPDIR" -type f -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/before"
 	run gp list
 	run gp check
-	find "$SYS" "$BATS_TEST_TMPDIR" -type f ! -name before -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/after"
+	find "$SYS" "$BATS_TEST_TMPDIR" -type f ! -name before ! -name after -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/after"
 	grep -v ' .*/before$' "$BATS_TEST_TMPDIR/before" | diff - "$BATS_TEST_TMPDIR/after"
 	[ ! -e "$RUN" ]
 }
@@ -210,4 +210,12 @@ IDS
 	run "$GPUPASS" check extra
 	assert_failure 2
 	assert_output "gpupass: unexpected argument 'extra'"
+}
+
+@test "status after a boot whose configuration had errors exits 3 and says so" {
+	echo "02:00.0 oops" >"$CONF"
+	run gp bind
+	run gp status
+	assert_failure 3
+	assert_line "mode at boot: error (the configuration had errors: nothing was bound; see dmesg)"
 }

@@ -171,7 +171,9 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 	char path[GP_PATH_MAX], **groups, **members;
 	struct gp_pci pci;
 	struct names nm;
-	int ng, nmem, i, j, *ids, r, rc = GP_EXIT_OK;
+	int ng, nmem, i, j, k = 0, *ids, r, rc = GP_EXIT_OK;
+	char *end;
+	long v;
 
 	r = gp_pci_scan(p, &pci);
 	if (r < 0) {
@@ -189,11 +191,16 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 		rc = GP_EXIT_PLAN;
 	}
 	ids = malloc((size_t)(ng ? ng : 1) * sizeof(*ids));
-	for (i = 0; ids && i < ng; i++)
-		ids[i] = atoi(groups[i]);
+	for (i = 0, k = 0; ids && i < ng; i++) {
+		/* Only numbered directories are groups: "abc" must not list group 0's members. */
+		errno = 0;
+		v = strtol(groups[i], &end, 10);
+		if (!errno && end != groups[i] && !*end && v >= 0 && v <= 0x7fffffff)
+			ids[k++] = (int)v;
+	}
 	if (ids)
-		qsort(ids, (size_t)ng, sizeof(*ids), cmp_int);
-	for (i = 0; ids && i < ng; i++) {
+		qsort(ids, (size_t)k, sizeof(*ids), cmp_int);
+	for (i = 0; ids && i < k; i++) {
 		printf("IOMMU group %d\n", ids[i]);
 		if (gp_group_members(p, ids[i], &members, &nmem) < 0)
 			continue;

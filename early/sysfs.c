@@ -49,6 +49,8 @@ int gp_read_attr(const char *path, char *buf, size_t len)
 	int fd, e;
 	ssize_t n;
 
+	/* buf is a string whatever happens, so no caller can read stale bytes. */
+	buf[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

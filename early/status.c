@@ -164,9 +164,7 @@ static int status_group(const struct gp_paths *p, const char *rec, int id, const
 		n++;
 	}
 	why[0] = '\0';
-	if (!strcmp(state, "refused") || !strcmp(state, "planned"))
-		rc = GP_EXIT_PLAN;
-	else if (on < n)
+	if (!strcmp(state, "refused") || !strcmp(state, "planned") || on < n)
 		rc = GP_EXIT_PLAN;
 	if (!strcmp(state, "bound") || !strcmp(state, "partial")) {
 		viable = gp_group_viable(p, id, why, sizeof(why));

@@ -317,7 +317,8 @@ int gp_config_load(struct gp_config *c, const char *path)
 			return 0;
 		}
 		gp_log(GP_ERR, "%s: cannot read: %s", path,
-		       err == EFBIG ? "larger than 1 MiB" : strerror(err));
+		       err == EFBIG ? "larger than 1 MiB" :
+		       err == EINVAL ? "not a regular file" : strerror(err));
 		c->errors++;
 		return -err;
 	}

@@ -164,14 +164,18 @@ char *gp_read_file(const char *path, size_t max, size_t *len, int *err)
 	int fd;
 
 	*err = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO put where a file belongs would wait forever. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		*err = errno;
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0)
+		*err = errno;
+	else if (!S_ISREG(st.st_mode))
+		*err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (*err) {
 		close(fd);
-		*err = EISDIR;
 		return NULL;
 	}
 	buf = malloc(cap + 1);

@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 600
 FUZZERS      = entry config cmdline sysfs
 FUZZ_CC     ?= clang
 FUZZ_FLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	       -fno-sanitize-recover=all $(WARN) -Iearly
+	       -fno-sanitize-recover=all $(WARN) -D_GNU_SOURCE -Iearly
 # The harnesses call the library; main() is libFuzzer's.
 FUZZ_SRCS    = $(filter-out early/main.c,$(SRCS))
 

@@ -3,7 +3,6 @@
  * through a memfd so that gp_config_load reads it by path, as it does
  * at boot, without touching the disk.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

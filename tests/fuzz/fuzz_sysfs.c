@@ -14,7 +14,6 @@
  * Names never contain '/' and are never "." or "..", so the tree stays in
  * its temporary directory and nothing outside it is read.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -8,6 +8,9 @@ load lib/boot
 load lib/matrix
 
 GEN=dracut
+# Also dracut's own shell /init, as on distributions without systemd.
+IMAGES+=("shellinit pinned.conf shellinit")
+FULL_CASES+=("shellinit shellinit")
 
 setup_file() {
 	matrix_setup $GEN
@@ -65,6 +68,13 @@ image_has_package() {
 	assert_line --regexp "kernel/drivers/vfio/vfio_iommu_type1\.ko"
 }
 
+@test "shell /init image: the pre-udev hook, and no systemd" {
+	run contents $FULL_SUITE shellinit
+	assert_line usr/sbin/gpupass
+	assert_line --regexp '^(usr/)?lib/dracut/hooks/pre-udev/30-gpupass-bind\.sh$'
+	refute_line --regexp 'dracut-pre-udev\.service$'
+}
+
 @test "image without vfio modules has none" {
 	run contents $FULL_SUITE novfio
 	assert_line usr/sbin/gpupass
@@ -74,11 +84,11 @@ image_has_package() {
 @test "6.1: no config: the host drivers take every function" { case_control $GEN $MAIN_SUITE; }
 @test "6.1: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $MAIN_SUITE; }
 @test "6.1: id only: both cards on vfio-pci" { case_id $GEN $MAIN_SUITE; }
-@test "6.1: image without vfio modules: clear error, boot goes on" { case_novfio $GEN $MAIN_SUITE; }
 @test "6.12: no config: the host drivers take every function" { case_control $GEN $FULL_SUITE; }
 @test "6.12: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $FULL_SUITE; }
 @test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }
 @test "6.12: image without vfio modules: clear error, boot goes on" { case_novfio $GEN $FULL_SUITE; }
+@test "6.12, shell /init: address pinned to id: the card's group on vfio-pci" { case_shellinit $GEN $FULL_SUITE; }
 @test "6.12: gpupass=off: nothing bound, says disabled" { case_off $GEN $FULL_SUITE; }
 @test "6.12: gpupass=dry-run: nothing bound, the plan logged" { case_dryrun $GEN $FULL_SUITE; }
 @test "6.12: config with syntax errors: nothing bound, every error logged" { case_syntax $GEN $FULL_SUITE; }

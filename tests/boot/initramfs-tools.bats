@@ -79,7 +79,6 @@ image_has_package() {
 @test "6.1: no config: the host drivers take every function" { case_control $GEN $MAIN_SUITE; }
 @test "6.1: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $MAIN_SUITE; }
 @test "6.1: id only: both cards on vfio-pci" { case_id $GEN $MAIN_SUITE; }
-@test "6.1: image without vfio modules: clear error, boot goes on" { case_novfio $GEN $MAIN_SUITE; }
 @test "6.12: no config: the host drivers take every function" { case_control $GEN $FULL_SUITE; }
 @test "6.12: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $FULL_SUITE; }
 @test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }

@@ -6,7 +6,6 @@ BOOT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BOOT_LIB/../../.." && pwd)
 BOOT_BUILD=${GPUPASS_BUILD:-$REPO/build}/boot
 export GPUPASS_CACHE=${GPUPASS_CACHE:-$REPO/build/cache}
-GPUPASS_BIN=${GPUPASS_BIN:-$REPO/gpupass}
 BOOT_TIMEOUT=${GPUPASS_BOOT_TIMEOUT:-180}
 
 # The test machine: a card of three functions in slot 5 (one IOMMU group), its identical twin
@@ -26,19 +25,17 @@ kernel_root() {
 }
 
 # stage_package: the package as `make install DESTDIR=... PREFIX=/usr` lays it out, in
-# $BOOT_BUILD/stage. Only the files of hook/install.list plus the binary are needed here.
+# $BOOT_BUILD/stage; GPUPASS_BIN, when set, replaces the binary.
 stage_package() {
-	local stage=$BOOT_BUILD/stage src dest mode
-	[ -x "$GPUPASS_BIN" ] || { echo "no gpupass binary at $GPUPASS_BIN: run make" >&2; return 1; }
+	local stage=$BOOT_BUILD/stage
 	rm -rf "$stage"
-	mkdir -p "$stage"
-	while read -r src dest mode; do
-		case $src in '#'* | '') continue ;; esac
-		case $dest in /*) ;; *) dest=/usr/$dest ;; esac
-		install -D -m "$mode" "$REPO/$src" "$stage$dest"
-	done <"$REPO/hook/install.list"
-	install -D -m 0755 "$GPUPASS_BIN" "$stage/usr/sbin/gpupass"
-	# The package's example config binds nothing; each image gets its own (or none) below.
+	mkdir -p "$BOOT_BUILD"
+	make -s -C "$REPO" install DESTDIR="$stage" PREFIX=/usr >"$BOOT_BUILD/install.log" 2>&1 ||
+		{ cat "$BOOT_BUILD/install.log" >&2; return 1; }
+	if [ -n "${GPUPASS_BIN:-}" ]; then
+		install -m 0755 "$GPUPASS_BIN" "$stage/usr/sbin/gpupass"
+	fi
+	# The package's example config binds nothing; each image gets its own (or none).
 	rm -f "$stage/etc/gpupass.conf"
 }
 
@@ -112,7 +109,8 @@ itools_confdir() {
 	chmod +x "$confdir/hooks/"* "$confdir/scripts/init-premount/gpupass-report"
 }
 
-# build_initramfs_tools NAME CONF [novfio]: image for KVER with the package, CONF as config.
+# build_initramfs_tools NAME CONF [novfio]: image for KVER with the package, CONF as config
+# (novfio: the vfio modules taken out again).
 build_initramfs_tools() {
 	local name=$1 conf=$2 novfio=${3:-}
 	local out=$BOOT_BUILD/img/initramfs-tools-$KVER-$name.img confdir=$BOOT_BUILD/conf/itools-$KVER-$name
@@ -151,22 +149,24 @@ dracut_basedir() {
 	chmod +x "$mod/module-setup.sh" "$mod/gpupass-report"
 }
 
-# build_dracut NAME CONF [novfio|hostonly]: image for KVER with the package, CONF as config.
-# hostonly builds the way Fedora does, for this (build) machine's hardware.
+# build_dracut NAME CONF [VARIANT]: image for KVER with the package, CONF as config.
+# VARIANT: novfio (vfio modules left out), hostonly (built the way Fedora does, for this
+# machine's hardware), shellinit (dracut's own shell /init instead of systemd).
 build_dracut() {
-	local name=$1 conf=$2 novfio=${3:-} omit=() mode=--no-hostonly
+	local name=$1 conf=$2 variant=${3:-} omit=() mode=--no-hostonly init=dracut-systemd
 	local out=$BOOT_BUILD/img/dracut-$KVER-$name.img base=$BOOT_BUILD/conf/dracut-$KVER-$name
 	mkdir -p "$BOOT_BUILD/img" "$BOOT_BUILD/conf/dracut-empty.d"
-	# novfio: take back what gpupass puts in.
-	[ "$novfio" = novfio ] &&
-		omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')")
-	[ "$novfio" = hostonly ] && mode=--hostonly
+	case $variant in
+	novfio) omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')") ;;
+	hostonly) mode=--hostonly ;;
+	shellinit) init=rootfs-block ;;
+	esac
 	dracut_basedir "$base"
 	in_system "$conf" env dracutbasedir="$base" dracut \
 		--conf /dev/null --confdir "$BOOT_BUILD/conf/dracut-empty.d" \
 		--kver "$KVER" --kmoddir "$KROOT/usr/lib/modules/$KVER" \
 		"$mode" --no-early-microcode --no-compress \
-		-m "base udev-rules dracut-systemd gpupass gpupass-test" "${omit[@]}" \
+		-m "base udev-rules $init gpupass gpupass-test" "${omit[@]}" \
 		--force "$out" >"$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
 	echo "$out"
 }

@@ -37,6 +37,29 @@ stage_package() {
 	fi
 	# The package's example config binds nothing; each image gets its own (or none).
 	rm -f "$stage/etc/gpupass.conf"
+	hide_other_hooks
+}
+
+# Packages whose initramfs-tools pieces the test images keep. Any other package's hooks and
+# scripts (lvm2, mdadm, cryptsetup... whatever this machine happens to have) are hidden in the
+# namespace, so that images are the same on every machine, and smaller.
+ITOOLS_KEEP="initramfs-tools initramfs-tools-core initramfs-tools-bin udev kmod klibc-utils busybox busybox-static"
+
+# hide_other_hooks: $BOOT_BUILD/hide, an overlayfs layer of whiteouts for those files.
+hide_other_hooks() {
+	local hide=$BOOT_BUILD/hide dir=/usr/share/initramfs-tools f pkgs
+	rm -rf "$hide"
+	mkdir -p "$hide/usr"
+	[ -d "$dir" ] || return 0
+	find "$dir/hooks" "$dir/scripts" "$dir/conf-hooks.d" "$dir/modules.d" -mindepth 1 \
+		\( -type f -o -type l \) 2>/dev/null | while read -r f; do
+		pkgs=$(dpkg -S "$f" 2>/dev/null | sed 's/: .*//; s/,//g')
+		for p in $pkgs; do
+			[[ " $ITOOLS_KEEP " == *" $p "* ]] && continue 2
+		done
+		mkdir -p "$hide$(dirname "$f")"
+		mknod "$hide$f" c 0 0
+	done
 }
 
 # in_system CONF CMD...: run CMD in a private mount namespace that looks like a machine with
@@ -53,14 +76,14 @@ in_system() {
 		mknod "$etc/gpupass.conf" c 0 0 # an overlayfs whiteout: hides any host config
 	fi
 	unshare -m bash -ec '
-		stage=$1 kroot=$2 etc=$3; shift 3
+		stage=$1 hide=$2 kroot=$3 etc=$4; shift 4
 		mount --make-rprivate /
-		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$kroot/usr:/usr" /usr
+		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$hide/usr:$kroot/usr:/usr" /usr
 		[ -L /lib ] || mount -t overlay gpupass-lib -o "lowerdir=$kroot/usr/lib:/lib" /lib
 		mount --bind "$kroot/boot" /boot
 		mount -t overlay gpupass-etc -o "lowerdir=$etc:/etc" /etc
 		"$@"
-	' in_system "$BOOT_BUILD/stage" "$KROOT" "$etc" "$@"
+	' in_system "$BOOT_BUILD/stage" "$BOOT_BUILD/hide" "$KROOT" "$etc" "$@"
 	local rc=$?
 	rm -rf "$etc"
 	return $rc
@@ -177,7 +200,7 @@ build_dracut() {
 boot_accel() {
 	if [ -z "${GPUPASS_ACCEL:-}" ]; then
 		GPUPASS_ACCEL=tcg
-		if [ -w /dev/kvm ] && timeout 10 qemu-system-x86_64 -machine q35,accel=kvm \
+		if [ -w /dev/kvm ] && timeout 5 qemu-system-x86_64 -machine q35,accel=kvm \
 			-cpu host,-arch-capabilities -m 256 -nodefaults -display none -no-reboot \
 			-kernel "$KROOT/boot/vmlinuz-$KVER" -append "console=ttyS0 panic=-1" \
 			-serial stdio </dev/null 2>/dev/null | grep -q -m1 'Linux version'; then

@@ -93,12 +93,12 @@ boot_all() {
 				>/dev/null 2>&1 3>&- &
 			running=$((running + 1))
 			if [ $running -ge "${GPUPASS_JOBS:-2}" ]; then
-				wait -n
+				wait -n || :
 				running=$((running - 1))
 			fi
 		done
 	done
-	wait
+	wait || :
 }
 
 # matrix_setup GEN: stage the package, build and boot everything, time it.

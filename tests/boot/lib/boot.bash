@@ -16,7 +16,7 @@ VGA_ID=1234:1111
 
 # The host drivers that race gpupass for the card, and those that own the chipset group: in the
 # image, udev loads them during coldplug as on a real machine.
-HOST_DRIVERS="bochs snd_hda_intel xhci_pci ahci lpc_ich i2c_i801"
+HOST_DRIVERS="bochs snd_hda_intel snd_hda_codec_generic xhci_pci ahci lpc_ich i2c_i801"
 
 # kernel_root SUITE: unpacked Debian kernel of SUITE; sets KROOT and KVER.
 kernel_root() {

@@ -104,6 +104,7 @@ boot_all() {
 # matrix_setup GEN: stage the package, build and boot everything, time it.
 matrix_setup() {
 	local start=$SECONDS
+	rm -f "$BOOT_BUILD/run/$1-"*
 	stage_package
 	build_all "$1"
 	echo "# $1: images built in $((SECONDS - start)) s" >&3

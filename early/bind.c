@@ -165,6 +165,33 @@ static int override_group(const struct gp_paths *p, struct gp_group *g)
 	return 0;
 }
 
+/*
+ * Without vfio-pci the overrides would leave every function driverless: a
+ * black screen if the card was the only GPU. Clear them and reprobe, so the
+ * host drivers take the card back (now, or when udev loads them).
+ */
+static void give_back(const struct gp_paths *p, struct gp_plan *plan)
+{
+	char path[GP_PATH_MAX];
+	int i, j;
+
+	if (gp_path(path, sizeof(path), "%s/bus/pci/drivers_probe", p->sysfs) < 0)
+		return;
+	for (i = 0; i < plan->n; i++) {
+		struct gp_group *g = &plan->g[i];
+
+		if (g->refused)
+			continue;
+		for (j = 0; j < g->n; j++) {
+			if (g->m[j].role != GP_ROLE_BIND)
+				continue;
+			clear_override(p, g->m[j].d, g->id);
+			gp_write_attr(path, g->m[j].d->addr);
+		}
+		gp_log(GP_ERR, "group %d: left to the host drivers: vfio-pci is not available", g->id);
+	}
+}
+
 int gp_bind(const struct gp_paths *p, struct gp_plan *plan)
 {
 	int i, j, todo = 0, vfio;
@@ -187,6 +214,8 @@ int gp_bind(const struct gp_paths *p, struct gp_plan *plan)
 	if (!todo)
 		return 0;
 	vfio = load_vfio(p);
+	if (vfio < 0)
+		give_back(p, plan);
 	for (i = 0; i < plan->n; i++) {
 		struct gp_group *g = &plan->g[i];
 

@@ -69,13 +69,17 @@ setup() {
 	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
 }
 
-@test "no modprobe anywhere: a clear error, nothing probed, exit 0" {
+@test "no modprobe anywhere: a clear error, the card given back to the host, exit 0" {
 	run "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
 		--run "$RUN" --modprobe "$BATS_TEST_TMPDIR/no-such-modprobe"
 	assert_success
 	run cat "$KMSG"
 	assert_line "<11>gpupass: vfio-pci is not loaded and no modprobe was found: nothing can be bound"
+	assert_line "<11>gpupass: group 14: left to the host drivers: vfio-pci is not available"
 	assert_line "<11>gpupass: group 14: 0/4 functions on vfio-pci"
+	# No function may stay pinned to a driver that is not there: that is a black screen.
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
+	[ "$(cat "$SYS/bus/pci/drivers_probe")" = 0000:01:00.3 ]
 }
 
 @test "vfio-pci missing from the initramfs: a clear error, exit 0" {
@@ -85,6 +89,8 @@ setup() {
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $MODPROBE vfio-pci failed (exit status 1)"
 	assert_line "<11>gpupass: vfio-pci is not available: the vfio-pci module is missing from the initramfs; reinstall gpupass and regenerate the initramfs"
+	assert_line "<14>gpupass: group 14: 0000:01:00.0: driver_override cleared again"
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
 }
 
 @test "an override that cannot be written leaves the whole group to the host" {

@@ -177,6 +177,12 @@ static int classify(struct gp_group *g, struct gp_member *m, struct gp_plan *pla
 		       g->id, d->unreadable, d->addr);
 		return refuse(g, plan);
 	}
+	/* The group's list and the member's own link disagree: sysfs changed under us. */
+	if (d->group != g->id) {
+		gp_log(GP_ERR, "group %d: refused: member %s is not in this group by its own iommu_group link; binding nothing in this group",
+		       g->id, d->addr);
+		return refuse(g, plan);
+	}
 	gp_dev_describe(d, desc, sizeof(desc));
 	if (d->doubt) {
 		gp_log(GP_ERR, "group %d: refused: %s failed its entry's check; binding nothing in this group",

@@ -275,8 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (j = 0; j < g->n && !g->refused; j++) {
 				const struct gp_dev *d = g->m[j].d;
 
-				/* Only readable, non-bridge functions may be bound. */
-				if (!d || d->unreadable)
+				/* Only readable functions of this very group are in a plan. */
+				if (!d || d->unreadable || d->group != g->id)
 					abort();
 				if (g->m[j].role == GP_ROLE_BIND && (gp_is_bridge(d) || d->numvfs > 0))
 					abort();

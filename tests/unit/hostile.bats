@@ -173,3 +173,15 @@ as_nobody() {
 	done
 	snapshot | diff "$BATS_TEST_TMPDIR/out.before" -
 }
+
+@test "a group member whose own iommu_group link names another group refuses the group" {
+	fx_card 02 15
+	ln -s ../../../../devices/pci0000:00/0000:02:00.0 "$SYS/kernel/iommu_groups/14/devices/0000:02:00.0"
+	echo "01:00.0" >"$CONF"
+	run gp bind
+	assert_success
+	nothing_bound
+	[ "$(fx_override_of 0000:02:00.0)" = "(null)" ]
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: refused: member 0000:02:00.0 is not in this group by its own iommu_group link; binding nothing in this group"
+}

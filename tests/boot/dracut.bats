@@ -87,7 +87,7 @@ image_has_package() {
 @test "6.12: no config: the host drivers take every function" { case_control $GEN $FULL_SUITE; }
 @test "6.12: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $FULL_SUITE; }
 @test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }
-@test "6.12: image without vfio modules: clear error, boot goes on" { case_novfio $GEN $FULL_SUITE; }
+@test "6.12: image without vfio modules: clear error, the host keeps the card" { case_novfio $GEN $FULL_SUITE; }
 @test "6.12, shell /init: address pinned to id: the card's group on vfio-pci" { case_shellinit $GEN $FULL_SUITE; }
 @test "6.12: gpupass=off: nothing bound, says disabled" { case_off $GEN $FULL_SUITE; }
 @test "6.12: gpupass=dry-run: nothing bound, the plan logged" { case_dryrun $GEN $FULL_SUITE; }

@@ -24,7 +24,8 @@ static int load_config(const struct gp_paths *p, struct gp_config *c)
 	memset(c, 0, sizeof(*c));
 	r = gp_cmdline_load(c, p->cmdline);
 	if (r < 0) {
-		gp_log(GP_ERR, "%s: cannot read: %s", p->cmdline, strerror(-r));
+		gp_log(GP_ERR, "%s: cannot read: %s", p->cmdline,
+		       r == -EINVAL ? "not a regular file" : strerror(-r));
 		c->errors++;
 	}
 	return gp_config_load(c, p->config);

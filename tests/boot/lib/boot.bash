@@ -65,11 +65,15 @@ hide_other_hooks() {
 # in_system CONF CMD...: run CMD in a private mount namespace that looks like a machine with
 # the package installed, the kernel of kernel_root installed, and CONF as /etc/gpupass.conf
 # (an empty CONF: no config file). The real system is left untouched.
+#   BOOT_ETC    a directory whose files are laid over /etc as well (modprobe.d/*.conf, ...)
+#   BOOT_STAGE  the package tree laid over /usr (default: stage_package's); an empty one
+#               gives a machine without gpupass
 in_system() {
 	local conf=$1 etc=$BOOT_BUILD/etc.$BASHPID
 	shift
 	rm -rf "$etc"
 	mkdir -p "$etc"
+	[ -z "${BOOT_ETC:-}" ] || cp -a "$BOOT_ETC/." "$etc/"
 	if [ -n "$conf" ]; then
 		cp "$conf" "$etc/gpupass.conf"
 	else
@@ -83,7 +87,7 @@ in_system() {
 		mount --bind "$kroot/boot" /boot
 		mount -t overlay gpupass-etc -o "lowerdir=$etc:/etc" /etc
 		"$@"
-	' in_system "$BOOT_BUILD/stage" "$BOOT_BUILD/hide" "$KROOT" "$etc" "$@"
+	' in_system "${BOOT_STAGE:-$BOOT_BUILD/stage}" "$BOOT_BUILD/hide" "$KROOT" "$etc" "$@"
 	local rc=$?
 	rm -rf "$etc"
 	return $rc
@@ -91,7 +95,8 @@ in_system() {
 
 # The initramfs-tools test pieces, kept in a private CONFDIR (mkinitramfs -d): a small image
 # (MODULES=list) with busybox, the host drivers, lspci and the report run from init-premount,
-# after udev's coldplug has settled.
+# after udev's coldplug has settled. BOOT_MODULES names modules for the CONFDIR's modules
+# file, which initramfs-tools puts in the image and loads at boot (none by default).
 itools_confdir() {
 	local confdir=$1 novfio=$2
 	rm -rf "$confdir"
@@ -106,6 +111,8 @@ itools_confdir() {
 	FSTYPE=auto
 	EOT
 	: >"$confdir/modules"
+	# shellcheck disable=SC2086 # module names are words
+	[ -z "${BOOT_MODULES:-}" ] || printf '%s\n' $BOOT_MODULES >"$confdir/modules"
 	cp "$BOOT_LIB/gpupass-report" "$confdir/gpupass-report"
 	cat >"$confdir/hooks/gpupass-test" <<-EOT
 	#!/bin/sh
@@ -132,14 +139,19 @@ itools_confdir() {
 	chmod +x "$confdir/hooks/"* "$confdir/scripts/init-premount/gpupass-report"
 }
 
-# build_initramfs_tools NAME CONF [novfio]: image for KVER with the package, CONF as config
-# (novfio: the vfio modules taken out again).
+# build_initramfs_tools NAME CONF [VARIANT]: image for KVER with the package, CONF as config.
+# VARIANT: novfio (the vfio modules taken out again), nogpupass (the machine without the
+# package: no gpupass, no vfio modules unless BOOT_MODULES names them).
 build_initramfs_tools() {
-	local name=$1 conf=$2 novfio=${3:-}
+	local name=$1 conf=$2 variant=${3:-} stage=${BOOT_STAGE:-}
 	local out=$BOOT_BUILD/img/initramfs-tools-$KVER-$name.img confdir=$BOOT_BUILD/conf/itools-$KVER-$name
 	mkdir -p "$BOOT_BUILD/img"
-	itools_confdir "$confdir" "$novfio"
-	in_system "$conf" mkinitramfs -d "$confdir" -o "$out" "$KVER" >"$out.log" 2>&1 ||
+	if [ "$variant" = nogpupass ]; then
+		stage=$BOOT_BUILD/stage-empty
+		mkdir -p "$stage/usr"
+	fi
+	itools_confdir "$confdir" "$variant"
+	BOOT_STAGE=$stage in_system "$conf" mkinitramfs -d "$confdir" -o "$out" "$KVER" >"$out.log" 2>&1 ||
 		{ cat "$out.log" >&2; return 1; }
 	echo "$out"
 }

@@ -27,8 +27,8 @@ static unsigned key_of(const struct gp_dev *d)
 
 static int cmp_key(const void *a, const void *b)
 {
-	unsigned ka = key_of(&sort_pci->v[*(const int *)a]);
-	unsigned kb = key_of(&sort_pci->v[*(const int *)b]);
+	unsigned ka = key_of(sort_pci->v[*(const int *)a]);
+	unsigned kb = key_of(sort_pci->v[*(const int *)b]);
 
 	return ka < kb ? -1 : ka > kb;
 }
@@ -41,7 +41,7 @@ static int lower_bound(const struct gp_pci *pci, const int *order, unsigned k)
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
-		if (key_of(&pci->v[order[mid]]) < k)
+		if (key_of(pci->v[order[mid]]) < k)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -49,25 +49,38 @@ static int lower_bound(const struct gp_pci *pci, const int *order, unsigned k)
 	return lo;
 }
 
+/* Four hex digits, as pci.ids writes ids; -1 for anything else. */
 static long hex4(const char *s)
 {
-	char tmp[5], *end;
-	long v;
+	long v = 0;
+	int i;
 
-	memcpy(tmp, s, 4);
-	tmp[4] = '\0';
-	v = strtol(tmp, &end, 16);
-	return *end ? -1 : v;
+	for (i = 0; i < 4; i++) {
+		char ch = s[i];
+
+		if (ch >= '0' && ch <= '9')
+			v = v << 4 | (ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			v = v << 4 | (ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			v = v << 4 | (ch - 'A' + 10);
+		else
+			return -1;
+	}
+	return v;
 }
 
 /*
  * One pass over pci.ids: "vvvv  Vendor" lines, then "\tdddd  Device" lines
- * under each; the class section ("C ...") ends the part we read.
+ * under each; the class section ("C ...") ends the part we read. The file
+ * has some 36,000 lines for a machine's few dozen ids: a line is looked at
+ * only as far as its first bytes, and the device lines of a vendor no
+ * function has are skipped without parsing.
  */
 static void load_names(const struct gp_paths *p, const struct gp_pci *pci, struct names *nm)
 {
 	static const char *const where[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
-	char *line, *pos;
+	char *line, *nl, *end;
 	size_t len, i;
 	long vendor = -1, v;
 	int err, at, j;
@@ -89,17 +102,24 @@ static void load_names(const struct gp_paths *p, const struct gp_pci *pci, struc
 	sort_pci = pci;
 	qsort(nm->order, (size_t)pci->n, sizeof(*nm->order), cmp_key);
 
-	for (pos = nm->buf; (line = strsep(&pos, "\n"));) {
+	end = nm->buf + len;
+	for (line = nm->buf; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		*nl = '\0';
 		if (line[0] == 'C' && line[1] == ' ')
 			break;
-		if (line[0] == '#' || strlen(line) < 7)
+		if (line[0] == '#' || nl - line < 7)
 			continue;
 		if (line[0] != '\t') {
 			vendor = hex4(line);
 			if (vendor < 0)
 				continue;
 			at = lower_bound(pci, nm->order, (unsigned)vendor << 16);
-			for (j = at; j < pci->n && pci->v[nm->order[j]].vendor == (unsigned)vendor; j++)
+			if (at == pci->n || pci->v[nm->order[at]]->vendor != (unsigned)vendor)
+				vendor = -1;   /* no function of this vendor: skip its devices */
+			for (j = at; j < pci->n && pci->v[nm->order[j]]->vendor == (unsigned)vendor; j++)
 				nm->vendor[nm->order[j]] = line + 6;
 			continue;
 		}
@@ -109,7 +129,7 @@ static void load_names(const struct gp_paths *p, const struct gp_pci *pci, struc
 		if (v < 0)
 			continue;
 		at = lower_bound(pci, nm->order, (unsigned)vendor << 16 | (unsigned)v);
-		for (j = at; j < pci->n && key_of(&pci->v[nm->order[j]]) == ((unsigned)vendor << 16 | (unsigned)v); j++)
+		for (j = at; j < pci->n && key_of(pci->v[nm->order[j]]) == ((unsigned)vendor << 16 | (unsigned)v); j++)
 			nm->device[nm->order[j]] = line + 7;
 	}
 }
@@ -142,10 +162,10 @@ static const struct gp_entry *targeted_by(const struct gp_config *c, const struc
 	return NULL;
 }
 
-static void show_dev(const struct gp_config *c, const struct gp_pci *pci, const struct names *nm,
-		     const struct gp_dev *d)
+/* D is function I of the table. */
+static void show_dev(const struct gp_config *c, const struct names *nm, const struct gp_dev *d,
+		     int i)
 {
-	int i = (int)(d - pci->v);
 	const struct gp_entry *e = targeted_by(c, d);
 	const char *vn = nm->vendor ? nm->vendor[i] : NULL;
 	const char *dn = nm->device ? nm->device[i] : NULL;
@@ -177,6 +197,7 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 
 	r = gp_pci_scan(p, &pci);
 	if (r < 0) {
+		gp_pci_free(&pci);
 		fprintf(stderr, "gpupass: cannot read %s/bus/pci/devices: %s\n", p->sysfs, strerror(-r));
 		return GP_EXIT_PLAN;
 	}
@@ -187,7 +208,7 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 	if (!ng) {
 		printf("no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)\n");
 		for (i = 0; i < pci.n; i++)
-			show_dev(c, &pci, &nm, &pci.v[i]);
+			show_dev(c, &nm, pci.v[i], i);
 		rc = GP_EXIT_PLAN;
 	}
 	ids = malloc((size_t)(ng ? ng : 1) * sizeof(*ids));
@@ -205,10 +226,10 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 		if (gp_group_members(p, ids[i], &members, &nmem) < 0)
 			continue;
 		for (j = 0; j < nmem; j++) {
-			const struct gp_dev *d = gp_pci_find(&pci, members[j]);
+			int at = gp_pci_index(&pci, members[j]);
 
-			if (d)
-				show_dev(c, &pci, &nm, d);
+			if (at >= 0)
+				show_dev(c, &nm, pci.v[at], at);
 			else
 				printf("  %s (not a PCI function)\n", members[j]);
 		}

@@ -77,7 +77,7 @@ static int cmd_bind(struct ctx *x)
 	}
 	gp_log(GP_NOTICE, "gpupass %s: %d entr%s%s", GPUPASS_VERSION, c.n, c.n == 1 ? "y" : "ies",
 	       x->dry_run ? ", dry-run (gpupass=dry-run): binding nothing" : "");
-	r = gp_pci_scan(p, &pci);
+	r = gp_pci_open(p, &pci);
 	if (r < 0) {
 		gp_log(GP_ERR, "cannot read %s/bus/pci/devices: %s: binding nothing", p->sysfs,
 		       strerror(-r));
@@ -120,11 +120,11 @@ static void check_regenerated(const struct gp_paths *p)
 static int cmd_check(struct ctx *x)
 {
 	const struct gp_paths *p = &x->paths;
-	char path[GP_PATH_MAX], **groups;
+	char path[GP_PATH_MAX];
 	struct gp_config c;
 	struct gp_plan plan;
 	struct gp_pci pci;
-	int r, ng = 0, rc = GP_EXIT_OK, i, nbind = 0;
+	int r, rc = GP_EXIT_OK, i, nbind = 0;
 
 	gp_log_to_stdio();
 	load_config(p, &c);
@@ -140,10 +140,8 @@ static int cmd_check(struct ctx *x)
 	if (c.mode == GP_MODE_OFF)
 		gp_log(GP_NOTICE, "this boot has gpupass=off on its kernel command line");
 	check_regenerated(p);
-	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) == 0 &&
-	    gp_list_dir(path, &groups, &ng) == 0)
-		gp_free_list(groups, ng);
-	if (!ng) {
+	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) < 0 ||
+	    gp_dir_has_entries(path) != 1) {
 		gp_log(GP_ERR, "no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)");
 		rc = GP_EXIT_PLAN;
 	}
@@ -152,7 +150,7 @@ static int cmd_check(struct ctx *x)
 		gp_config_free(&c);
 		return rc;
 	}
-	r = gp_pci_scan(p, &pci);
+	r = gp_pci_open(p, &pci);
 	if (r < 0) {
 		gp_log(GP_ERR, "cannot read %s/bus/pci/devices: %s", p->sysfs, strerror(-r));
 		gp_config_free(&c);

@@ -1,6 +1,7 @@
 /*
- * The PCI function table: one pass over SYSFS/bus/pci/devices, reading only
- * what planning needs. Everything else is read again when it is acted on.
+ * The PCI function table, read from SYSFS/bus/pci/devices as planning asks
+ * for functions, and only what planning needs. Everything else is read
+ * again when it is acted on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,11 +26,11 @@ static int valid_addr(const char *s)
 }
 
 /* Header type is config byte 0x0e without bit 7 (multi-function). */
-static int read_header_type(const char *path)
+static int read_header_type(int dir)
 {
 	unsigned char cfg[64];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dir, "config", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -40,52 +41,30 @@ static int read_header_type(const char *path)
 	return cfg[0x0e] & 0x7f;
 }
 
+static int read_driver(int dir, const char *name, struct gp_dev *d)
+{
+	int r = gp_read_link_base_at(dir, name, d->driver, sizeof(d->driver));
+
+	if (r < 0)
+		d->driver[0] = '\0';
+	return r == -ENOENT ? 0 : r;
+}
+
 int gp_pci_refresh_driver(const struct gp_paths *p, struct gp_dev *d)
 {
 	char path[GP_PATH_MAX];
-	int r;
 
 	if (gp_path(path, sizeof(path), "%s/bus/pci/devices/%s/driver", p->sysfs, d->addr) < 0)
 		return -ENAMETOOLONG;
-	r = gp_read_link_base(path, d->driver, sizeof(d->driver));
-	if (r == -ENOENT) {
-		d->driver[0] = '\0';
-		return 0;
-	}
-	if (r < 0)
-		d->driver[0] = '\0';
-	return r;
+	return read_driver(AT_FDCWD, path, d);
 }
 
-static void read_dev(const struct gp_paths *p, struct gp_dev *d)
+static void read_group(int dir, struct gp_dev *d)
 {
-	char dir[GP_PATH_MAX], path[GP_PATH_MAX], grp[GP_NAME_MAX], *end;
+	char grp[GP_NAME_MAX], *end;
 	long g;
-	int r;
+	int r = gp_read_link_base_at(dir, "iommu_group", grp, sizeof(grp));
 
-	d->header = -1;
-	d->boot_vga = -1;
-	d->numvfs = -1;
-	d->group = -1;
-	if (gp_path(dir, sizeof(dir), "%s/bus/pci/devices/%s", p->sysfs, d->addr) < 0) {
-		d->unreadable = "path";
-		return;
-	}
-#define ATTR(name) (gp_path(path, sizeof(path), "%s/" name, dir) < 0 ? "" : path)
-	if (gp_read_hex(ATTR("vendor"), &d->vendor) < 0 || d->vendor > 0xffff)
-		d->unreadable = "vendor";
-	else if (gp_read_hex(ATTR("device"), &d->device) < 0 || d->device > 0xffff)
-		d->unreadable = "device";
-	else if (gp_read_hex(ATTR("class"), &d->class) < 0 || d->class > 0xffffff)
-		d->unreadable = "class";
-	d->header = read_header_type(ATTR("config"));
-	if (d->header < 0 && !d->unreadable)
-		d->unreadable = "config";
-	if (gp_read_int(ATTR("boot_vga"), &d->boot_vga) < 0)
-		d->boot_vga = -1;
-	if (gp_read_int(ATTR("sriov_numvfs"), &d->numvfs) < 0)
-		d->numvfs = -1;
-	r = gp_read_link_base(ATTR("iommu_group"), grp, sizeof(grp));
 	if (r == 0) {
 		errno = 0;
 		g = strtol(grp, &end, 10);
@@ -97,58 +76,239 @@ static void read_dev(const struct gp_paths *p, struct gp_dev *d)
 		/* Something named iommu_group that is not a link to a group. */
 		d->unreadable = "iommu_group";
 	}
-#undef ATTR
-	gp_pci_refresh_driver(p, d);
 }
 
-int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci)
+/* Open the function's directory once; every attribute is read relative to it. */
+static int open_dev(const struct gp_pci *pci, const char *addr)
+{
+	int fd = openat(pci->fd, addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Read one function up to LEVEL through DIR (its open directory, or an error). */
+static void read_dev(struct gp_dev *d, int level, int dir)
+{
+	if (d->level == GP_READ_NONE) {
+		d->header = -1;
+		d->boot_vga = -1;
+		d->numvfs = -1;
+		d->group = -1;
+	}
+	if (dir < 0) {
+		d->unreadable = "directory";
+		d->level = GP_READ_ALL;
+		return;
+	}
+	if (d->level < GP_READ_IDS) {
+		if (gp_read_hex(dir, "vendor", &d->vendor) < 0 || d->vendor > 0xffff)
+			d->unreadable = "vendor";
+		else if (gp_read_hex(dir, "device", &d->device) < 0 || d->device > 0xffff)
+			d->unreadable = "device";
+	}
+	if (level == GP_READ_ALL) {
+		if (!d->unreadable &&
+		    (gp_read_hex(dir, "class", &d->class) < 0 || d->class > 0xffffff))
+			d->unreadable = "class";
+		d->header = read_header_type(dir);
+		if (d->header < 0 && !d->unreadable)
+			d->unreadable = "config";
+		if (gp_read_int(dir, "boot_vga", &d->boot_vga) < 0)
+			d->boot_vga = -1;
+		if (gp_read_int(dir, "sriov_numvfs", &d->numvfs) < 0)
+			d->numvfs = -1;
+		read_group(dir, d);
+		read_driver(dir, "driver", d);
+	}
+	close(dir);
+	d->level = level;
+}
+
+/* Read what planning needs of one function, up to LEVEL; what was read stays. */
+void gp_pci_read(struct gp_pci *pci, struct gp_dev *d, int level)
+{
+	if (d->level < level)
+		read_dev(d, level, open_dev(pci, d->addr));
+}
+
+int gp_pci_open(const struct gp_paths *p, struct gp_pci *pci)
+{
+	char path[GP_PATH_MAX];
+
+	memset(pci, 0, sizeof(*pci));
+	pci->p = p;
+	pci->fd = -1;
+	if (gp_path(path, sizeof(path), "%s/bus/pci/devices", p->sysfs) < 0)
+		return -ENAMETOOLONG;
+	pci->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return pci->fd < 0 ? -errno : 0;
+}
+
+/* Binary search: the index of ADDR, or where it would go (as -1 - index). */
+static int lookup(const struct gp_pci *pci, const char *addr)
+{
+	int lo = 0, hi = pci->n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(pci->v[mid]->addr, addr);
+
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1 - lo;
+}
+
+int gp_pci_index(const struct gp_pci *pci, const char *addr)
+{
+	int at = lookup(pci, addr);
+
+	return at < 0 ? -1 : at;
+}
+
+/*
+ * Functions are allocated in chunks, not one by one: klibc's malloc walks
+ * its free list on every call, and thousands of small blocks interleaved
+ * with freed directory names made each later opendir() cost a walk over
+ * all of them.
+ */
+struct gp_chunk {
+	struct gp_chunk *next;
+	int used, cap;
+	struct gp_dev dev[];
+};
+
+static struct gp_dev *new_dev(struct gp_pci *pci, int want)
+{
+	struct gp_chunk *c = pci->chunks;
+
+	if (!c || c->used == c->cap) {
+		int cap = want > 16 ? want : 16;
+
+		c = calloc(1, sizeof(*c) + (size_t)cap * sizeof(c->dev[0]));
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->next = pci->chunks;
+		pci->chunks = c;
+	}
+	return &c->dev[c->used++];
+}
+
+/* A new function at position AT of the table; WANT sizes a new chunk. */
+static struct gp_dev *insert(struct gp_pci *pci, int at, const char *addr, int want)
+{
+	struct gp_dev *d, **nv;
+
+	if (pci->n == pci->cap) {
+		int cap = pci->cap ? pci->cap * 2 : 16;
+
+		if (cap < pci->n + want)
+			cap = pci->n + want;
+		nv = realloc(pci->v, (size_t)cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		pci->v = nv;
+		pci->cap = cap;
+	}
+	d = new_dev(pci, want);
+	if (!d)
+		return NULL;
+	gp_copy(d->addr, addr, sizeof(d->addr));
+	memmove(&pci->v[at + 1], &pci->v[at], (size_t)(pci->n - at) * sizeof(*pci->v));
+	pci->v[at] = d;
+	pci->n++;
+	return d;
+}
+
+/* Every function, with its ids: what an entry that may match anywhere needs. */
+int gp_pci_list(struct gp_pci *pci)
 {
 	char path[GP_PATH_MAX], **names;
-	int n, i, r;
+	int n, i, at, r;
 
-	pci->v = NULL;
-	pci->n = 0;
-	if (gp_path(path, sizeof(path), "%s/bus/pci/devices", p->sysfs) < 0)
+	if (pci->listed)
+		return 0;
+	if (gp_path(path, sizeof(path), "%s/bus/pci/devices", pci->p->sysfs) < 0)
 		return -ENAMETOOLONG;
 	r = gp_list_dir(path, &names, &n);
 	if (r < 0)
 		return r;
-	pci->v = calloc((size_t)(n ? n : 1), sizeof(*pci->v));
-	if (!pci->v) {
-		gp_free_list(names, n);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		struct gp_dev *d = &pci->v[pci->n];
-
+	for (i = 0; i < n && !r; i++) {
 		if (!valid_addr(names[i]))
 			continue;
-		gp_copy(d->addr, names[i], sizeof(d->addr));
-		read_dev(p, d);
-		pci->n++;
+		at = lookup(pci, names[i]);
+		if (at < 0 && !insert(pci, -1 - at, names[i], n - i))
+			r = -ENOMEM;
 	}
 	gp_free_list(names, n);
+	if (r < 0)
+		return r;
+	pci->listed = 1;
+	for (i = 0; i < pci->n; i++)
+		gp_pci_read(pci, pci->v[i], GP_READ_IDS);
 	return 0;
+}
+
+/* The whole table, every function read in full: what `gpupass list` shows. */
+int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci)
+{
+	int i, r = gp_pci_open(p, pci);
+
+	if (r == 0)
+		r = gp_pci_list(pci);
+	for (i = 0; r == 0 && i < pci->n; i++)
+		gp_pci_read(pci, pci->v[i], GP_READ_ALL);
+	return r;
 }
 
 void gp_pci_free(struct gp_pci *pci)
 {
+	struct gp_chunk *c;
+
+	while ((c = pci->chunks)) {
+		pci->chunks = c->next;
+		free(c);
+	}
 	free(pci->v);
 	pci->v = NULL;
-	pci->n = 0;
+	pci->n = pci->cap = 0;
+	if (pci->fd >= 0)
+		close(pci->fd);
+	pci->fd = -1;
 }
 
-static int cmp_addr(const void *key, const void *elem)
+/*
+ * The function at ADDR, read in full, or NULL when there is none. A name
+ * not in the table is looked up in sysfs, unless the table was listed.
+ */
+struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr)
 {
-	return strcmp((const char *)key, ((const struct gp_dev *)elem)->addr);
-}
+	struct gp_dev *d;
+	int at = lookup(pci, addr), dir;
 
-/* The table is in directory order, which gp_list_dir sorted by name. */
-struct gp_dev *gp_pci_find(const struct gp_pci *pci, const char *addr)
-{
-	if (!pci->n)
+	if (at >= 0) {
+		d = pci->v[at];
+		gp_pci_read(pci, d, GP_READ_ALL);
+		return d;
+	}
+	if (pci->listed || !valid_addr(addr))
 		return NULL;
-	return bsearch(addr, pci->v, (size_t)pci->n, sizeof(*pci->v), cmp_addr);
+	dir = open_dev(pci, addr);
+	if (dir == -ENOENT || dir == -ENOTDIR)
+		return NULL;
+	/* Any other error: it is there but unreadable, which planning must refuse. */
+	d = insert(pci, -1 - at, addr, 1);
+	if (!d) {
+		if (dir >= 0)
+			close(dir);
+		return NULL;
+	}
+	read_dev(d, GP_READ_ALL, dir);
+	return d;
 }
 
 /*

@@ -56,7 +56,7 @@ static struct gp_group *add_group(struct gp_plan *plan, int id)
 }
 
 /* Which kernel parameter turns the IOMMU on depends on the platform. */
-static const char *iommu_param(const struct gp_pci *pci)
+static const char *iommu_param(struct gp_pci *pci)
 {
 	const struct gp_dev *host = gp_pci_find(pci, "0000:00:00.0");
 
@@ -112,7 +112,7 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 {
 	char addr[GP_ADDR_MAX];
 	struct gp_dev *d;
-	int i, found = 0;
+	int i, r, found = 0;
 
 	if (e->flags & GP_E_ADDR) {
 		gp_entry_addr(e, addr, sizeof(addr));
@@ -135,11 +135,20 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 		target(e, d, pci, plan);
 		return;
 	}
+	/* An id may match anywhere: only this kind of entry reads every function. */
+	r = gp_pci_list(pci);
+	if (r < 0) {
+		gp_log(GP_ERR, "%s:%d: cannot list %s/bus/pci/devices: %s; binding nothing for this entry",
+		       e->origin, e->line, pci->p->sysfs, strerror(-r));
+		plan->skipped++;
+		return;
+	}
 	for (i = 0; i < pci->n; i++) {
-		d = &pci->v[i];
+		d = pci->v[i];
 		if (d->unreadable || d->vendor != e->vendor || d->device != e->device)
 			continue;
 		found++;
+		gp_pci_read(pci, d, GP_READ_ALL);
 		target(e, d, pci, plan);
 	}
 	if (!found) {

@@ -129,8 +129,8 @@ static void read_all(const char *path)
 	n = gp_read_attr(path, buf, sizeof(buf));
 	if (n > (int)sizeof(buf) - 1 || (n >= 0 && strlen(buf) != (size_t)n))
 		abort();
-	gp_read_hex(path, &hex);
-	gp_read_int(path, &n);
+	gp_read_hex(AT_FDCWD, path, &hex);
+	gp_read_int(AT_FDCWD, path, &n);
 	if (gp_read_link_base(path, buf, sizeof(buf)) == 0 &&
 	    (!buf[0] || strchr(buf, '/') || strlen(buf) >= sizeof(buf)))
 		abort();
@@ -216,12 +216,31 @@ static void record(char *line, struct gp_config *c, int lineno)
 	}
 }
 
+/* Same groups, same refusals, same role for every member, same count of skipped targets. */
+static void same_plan(const struct gp_plan *a, const struct gp_plan *b)
+{
+	int i, j;
+
+	if (a->n != b->n || a->skipped != b->skipped)
+		abort();
+	for (i = 0; i < a->n; i++) {
+		const struct gp_group *x = &a->g[i], *y = &b->g[i];
+
+		if (x->id != y->id || x->refused != y->refused || x->n != y->n ||
+		    x->nbind != y->nbind || x->allow != y->allow)
+			abort();
+		for (j = 0; j < x->n; j++)
+			if (strcmp(x->m[j].name, y->m[j].name) || x->m[j].role != y->m[j].role)
+				abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gp_paths p;
 	struct gp_config c;
-	struct gp_pci pci;
-	struct gp_plan plan;
+	struct gp_pci pci, full;
+	struct gp_plan plan, ref;
 	char *text, *line, *save;
 	int i, j, lineno = 0;
 
@@ -264,11 +283,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&p, 0, sizeof(p));
 	p.sysfs = sys;
 	p.devdir = base;
-	if (gp_pci_scan(&p, &pci) == 0) {
-		for (i = 1; i < pci.n; i++)
-			if (strcmp(pci.v[i - 1].addr, pci.v[i].addr) >= 0)
-				abort();   /* gp_pci_find bisects: the table must be sorted */
+	/* The boot's table reads functions as planning asks for them ... */
+	if (gp_pci_open(&p, &pci) == 0) {
 		gp_plan_build(&p, &c, &pci, &plan);
+		for (i = 1; i < pci.n; i++)
+			if (strcmp(pci.v[i - 1]->addr, pci.v[i]->addr) >= 0)
+				abort();   /* gp_pci_find bisects: the table must be sorted */
 		for (i = 0; i < plan.n; i++) {
 			const struct gp_group *g = &plan.g[i];
 
@@ -282,6 +302,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 		}
+		/* ... and must plan exactly what a table of every function plans. */
+		if (gp_pci_scan(&p, &full) == 0) {
+			gp_plan_build(&p, &c, &full, &ref);
+			same_plan(&plan, &ref);
+			gp_plan_free(&ref);
+		}
+		gp_pci_free(&full);
 		gp_plan_show(&plan, 1);
 		gp_plan_free(&plan);
 		gp_pci_free(&pci);

@@ -263,3 +263,40 @@ setup() {
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read class of 0000:01:00.0: binding nothing for this entry"
 }
+
+# What planning reads is what it costs at boot: an address entry reads its own function and
+# its group's members, never the rest of the machine (strace -y names the directory of every
+# openat; the fd of bus/pci/devices is the one path all functions are opened through).
+# LeakSanitizer cannot run under ptrace: the ASan build checks leaks everywhere else.
+traced_check() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -y -e trace=openat,readlinkat -o "$BATS_TEST_TMPDIR/trace" \
+		"$GPUPASS" check --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --run "$RUN"
+}
+
+@test "an address entry reads its group's functions and no other" {
+	fx_card 01 14
+	fx_card 02 15
+	echo "0000:02:00.0" >"$CONF"
+	run traced_check
+	assert_success
+	run grep -c '0000:02:00\.[0-3]' "$BATS_TEST_TMPDIR/trace"
+	[ "$output" -ge 8 ]
+	run grep -E '0000:01:00|0000:00:1f' "$BATS_TEST_TMPDIR/trace"
+	assert_failure
+}
+
+@test "an id entry reads every function's ids and only the matches in full" {
+	fx_card 01 14
+	fx_card 02 15 10de:2204
+	echo "10de:1e84" >"$CONF"
+	run traced_check
+	assert_success
+	# The other card's GPU: vendor and device, to see that it does not match; nothing more.
+	run grep -E '0000:02:00\.0>, "(vendor|device)"' "$BATS_TEST_TMPDIR/trace"
+	assert_success
+	run grep -E '0000:02:00\.0>, "(class|config|iommu_group|driver)"' "$BATS_TEST_TMPDIR/trace"
+	assert_failure
+	run grep -E '0000:01:00\.0>, "(class|config|iommu_group|driver)"' "$BATS_TEST_TMPDIR/trace"
+	assert_success
+}

@@ -208,7 +208,7 @@ static struct gp_dev *insert(struct gp_pci *pci, int at, const char *addr, int w
 
 		if (cap < pci->n + want)
 			cap = pci->n + want;
-		nv = realloc(pci->v, (size_t)cap * sizeof(*nv));
+		nv = realloc(pci->v, (size_t)cap * sizeof(struct gp_dev *));
 		if (!nv)
 			return NULL;
 		pci->v = nv;
@@ -218,7 +218,7 @@ static struct gp_dev *insert(struct gp_pci *pci, int at, const char *addr, int w
 	if (!d)
 		return NULL;
 	gp_copy(d->addr, addr, sizeof(d->addr));
-	memmove(&pci->v[at + 1], &pci->v[at], (size_t)(pci->n - at) * sizeof(*pci->v));
+	memmove(&pci->v[at + 1], &pci->v[at], (size_t)(pci->n - at) * sizeof(struct gp_dev *));
 	pci->v[at] = d;
 	pci->n++;
 	return d;

@@ -204,6 +204,33 @@ void gp_dev_describe(const struct gp_dev *d, char *buf, size_t len);
 int gp_bind(const struct gp_paths *p, struct gp_plan *plan);
 
 /* ---- status.c ---- */
+/* The record read back: only the lines that parsed; every other one was reported and counted. */
+struct gp_status_fn {
+	char addr[GP_ADDR_MAX];
+	unsigned vendor, device;
+};
+
+struct gp_status_group {
+	int id;
+	const char *state;        /* bound, partial, refused or planned */
+	int bound, total;         /* on vfio-pci after the boot, of the functions it planned */
+	struct gp_status_fn *f;   /* the function lines that parsed */
+	int nf;
+};
+
+struct gp_status {
+	const char *mode;         /* bind, dry-run, off or error; NULL without a good mode line */
+	char config[GP_PATH_MAX]; /* the config the boot read; "" without a good config line */
+	int has_hash;             /* the file existed, and hash is its gp_hash */
+	unsigned long long hash;
+	struct gp_status_group *g;
+	int ng;
+	int errors;               /* bad lines (and a cut record end), reported and left out */
+};
+
+int gp_status_parse(struct gp_status *st, const char *path, const char *buf, size_t len,
+		    int to_stderr);
+void gp_status_free(struct gp_status *st);
 int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
 		    const struct gp_plan *plan, const char *mode);
 int gp_status_config_changed(const struct gp_paths *p);

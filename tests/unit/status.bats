@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# Reading the status record back (gpupass status, gpupass check): a line is
+# believed only in the exact shape gpupass writes it; any other line is
+# reported at RUN/status:LINE and left out, and status then exits 3.
+load '../lib/fixture'
+
+setup() {
+	fx_init
+	fx_card 02 15
+	echo "02:00.0" >"$CONF"
+	gp bind
+	# Not a vfio group node: viability is "unknown", so a good record exits 0.
+	mkdir -p "$BATS_TEST_TMPDIR/dev/vfio"
+	: >"$BATS_TEST_TMPDIR/dev/vfio/15"
+}
+
+# record_line N TEXT: line N of the record becomes TEXT.
+record_line() {
+	local n=$1 text=$2
+	awk -v n="$n" -v t="$text" 'NR == n { print t; next } { print }' "$RUN/status" >"$RUN/status.new"
+	mv "$RUN/status.new" "$RUN/status"
+}
+
+@test "a record that is fine: status reports every group and function, no error, exit 0" {
+	run cat "$RUN/status"
+	assert_line --index 3 "group 15 bound 4 4"
+	run gp status
+	assert_success
+	assert_equal "${#lines[@]}" 6
+	assert_line --index 0 "mode at boot: bind"
+	assert_line --index 1 --partial "group 15: bound at boot; now 4/4 functions on vfio-pci; viable: unknown (VFIO_GROUP_GET_STATUS on $BATS_TEST_TMPDIR/dev/vfio/15: "
+	assert_line --index 2 "  0000:02:00.0 [10de:1e84] vfio-pci"
+	assert_line --index 3 "  0000:02:00.1 [10de:10f8] vfio-pci"
+	assert_line --index 4 "  0000:02:00.2 [10de:1ad8] vfio-pci"
+	assert_line --index 5 "  0000:02:00.3 [10de:1ad9] vfio-pci"
+	run gp status --json
+	assert_success
+	assert_output --partial '"groups":[{"group":15,"state":"bound","on_vfio":4,"functions":4,'
+	assert_output --partial '],"record_errors":0,"exit":0}'
+}
+
+@test "a group number that overflows is reported, and its group is not taken for another" {
+	# 2^64 + 15: a conversion that wraps instead of failing reads group 15.
+	record_line 4 "group 18446744073709551631 bound 4 4"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:4: bad group number (0 to 2147483647): 'group 18446744073709551631 bound 4 4'"
+	refute_line --partial "group 15:"
+	refute_line --partial "0000:02:00.0"
+	assert_line "no groups were planned at boot"
+	assert_line "error: $RUN/status is damaged (1 error above): this report may be incomplete; dmesg has what the boot did"
+}
+
+@test "a function count that overflows an int is reported, not wrapped to 4" {
+	# 2^32 + 4 reads as 4 through a 32-bit conversion, matching the 4 function lines.
+	record_line 4 "group 15 bound 4 4294967300"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:4: bad function counts (BOUND TOTAL, 0 <= BOUND <= TOTAL <= 2147483647): 'group 15 bound 4 4294967300'"
+	refute_line --partial "group 15:"
+}
+
+@test "a truncated group line is reported and its functions are left out with it" {
+	record_line 4 "group 15 bound 4"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:4: truncated line (group ID STATE BOUND TOTAL): 'group 15 bound 4'"
+	refute_line --partial "group 15:"
+	refute_line --partial "0000:02:00."
+	assert_line --partial "is damaged (1 error above)"
+}
+
+@test "a record cut in the middle of a line: the cut line is reported, not believed" {
+	# The last function line loses its newline and two digits: "10de:1a".
+	truncate -s -3 "$RUN/status"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:8: truncated line (no newline at its end): 'function 15 0000:02:00.3 10de:1a'"
+	assert_line --partial "group 15: bound at boot; now 3/4 functions on vfio-pci; viable: unknown"
+	refute_line --partial "  0000:02:00.3"
+	assert_line --partial "is damaged (1 error above)"
+}
+
+@test "a record cut at a line end: the group counts more functions than it lists" {
+	sed -i '$d' "$RUN/status"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:4: fewer function lines than the group line counts: 'group 15 bound 4 4'"
+	assert_line --partial "group 15: bound at boot; now 3/4 functions on vfio-pci"
+}
+
+@test "a record cut before its config line says which line is missing" {
+	sed -i '3,$d' "$RUN/status"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status: truncated record: no config line"
+	assert_line "mode at boot: bind"
+}
+
+@test "a line with an unknown keyword is reported; the good lines around it still count" {
+	record_line 6 "frobnicate 0000:02:00.1 10de:10f8"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:6: unknown keyword (version, mode, config, group, function): 'frobnicate 0000:02:00.1 10de:10f8'"
+	assert_line --partial "group 15: bound at boot; now 3/4 functions on vfio-pci"
+	assert_line "  0000:02:00.2 [10de:1ad8] vfio-pci"
+	refute_line --partial "  0000:02:00.1"
+}
+
+@test "bytes that are not text are shown escaped" {
+	printf 'group 16 bound 1 1\033[2J\n' >>"$RUN/status"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:9: control character in line: 'group 16 bound 1 1\\x1b[2J'"
+}
+
+@test "--json keeps stdout one JSON object and reports bad lines on stderr" {
+	record_line 4 "group 18446744073709551631 bound 4 4"
+	rc=0
+	gp status --json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || rc=$?
+	[ "$rc" -eq 3 ]
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output '{"ran":true,"mode":"bind","config_changed":false,"groups":[],"record_errors":1,"exit":3}'
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "gpupass: error: $RUN/status:4: bad group number (0 to 2147483647): 'group 18446744073709551631 bound 4 4'"
+}
+
+@test "check reports a bad config line of the record and does not guess whether the config changed" {
+	record_line 3 "config $CONF e5ebeb193a23bb89ffffffff"
+	echo "# edited after the boot" >>"$CONF"
+	run gp check
+	assert_success
+	assert_line "error: $RUN/status:3: bad config hash (16 lowercase hex digits, or none): 'config $CONF e5ebeb193a23bb89ffffffff'"
+	refute_output --partial "differs from the one this boot used"
+}

@@ -61,6 +61,7 @@ int gp_read_attr(const char *path, char *buf, size_t len);
 int gp_read_attr_at(int dir, const char *name, char *buf, size_t len);
 int gp_read_hex(int dir, const char *name, unsigned *val);
 int gp_read_int(int dir, const char *name, int *val);
+int gp_parse_dec(const char *s, int max, int *val);
 int gp_read_link_base(const char *path, char *buf, size_t len);
 int gp_read_link_base_at(int dir, const char *name, char *buf, size_t len);
 int gp_write_attr(const char *path, const char *text);

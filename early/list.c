@@ -4,6 +4,7 @@
  * functions the configuration targets.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,8 +193,6 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 	struct gp_pci pci;
 	struct names nm;
 	int ng, nmem, i, j, k = 0, *ids, r, rc = GP_EXIT_OK;
-	char *end;
-	long v;
 
 	r = gp_pci_scan(p, &pci);
 	if (r < 0) {
@@ -214,10 +213,8 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 	ids = malloc((size_t)(ng ? ng : 1) * sizeof(*ids));
 	for (i = 0, k = 0; ids && i < ng; i++) {
 		/* Only numbered directories are groups: "abc" must not list group 0's members. */
-		errno = 0;
-		v = strtol(groups[i], &end, 10);
-		if (!errno && end != groups[i] && !*end && v >= 0 && v <= 0x7fffffff)
-			ids[k++] = (int)v;
+		if (gp_parse_dec(groups[i], INT_MAX, &ids[k]) == 0)
+			k++;
 	}
 	if (ids)
 		qsort(ids, (size_t)k, sizeof(*ids), cmp_int);

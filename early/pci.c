@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,17 +62,14 @@ int gp_pci_refresh_driver(const struct gp_paths *p, struct gp_dev *d)
 
 static void read_group(int dir, struct gp_dev *d)
 {
-	char grp[GP_NAME_MAX], *end;
-	long g;
+	char grp[GP_NAME_MAX];
 	int r = gp_read_link_base_at(dir, "iommu_group", grp, sizeof(grp));
 
 	if (r == 0) {
-		errno = 0;
-		g = strtol(grp, &end, 10);
-		if (errno || *end || end == grp || g < 0 || g > 0x7fffffff)
+		if (gp_parse_dec(grp, INT_MAX, &d->group) < 0) {
+			d->group = -1;
 			d->unreadable = "iommu_group";
-		else
-			d->group = (int)g;
+		}
 	} else if (r != -ENOENT) {
 		/* Something named iommu_group that is not a link to a group. */
 		d->unreadable = "iommu_group";

@@ -135,26 +135,12 @@ static int lower_hex(char c)
 
 /*
  * Numbers are read back only in the shape gp_status_write prints them:
- * "%d" as digits alone (strtoull would also take blanks, a sign and 0x)
- * without a leading zero, "%04x" and "%016llx" as lowercase hex of that
- * width. klibc's strtoull neither saturates nor sets ERANGE on overflow
- * (it wraps), so bounding the digits is what keeps both builds in range
- * and alike; errno and the end pointer are checked all the same.
+ * "%d" as gp_parse_dec takes it, "%04x" and "%016llx" as lowercase hex of
+ * that width.
  */
 static int dec(const char *s, int *val)
 {
-	size_t n = strspn(s, "0123456789");
-	unsigned long long v;
-	char *end;
-
-	if (n == 0 || n > 10 || s[n] || (s[0] == '0' && n > 1))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > INT_MAX)
-		return -1;
-	*val = (int)v;
-	return 0;
+	return gp_parse_dec(s, INT_MAX, val);
 }
 
 static int hex(const char *s, size_t width, unsigned long long *val)

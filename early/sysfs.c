@@ -95,22 +95,34 @@ int gp_read_hex(int dir, const char *name, unsigned *val)
 	return 0;
 }
 
-int gp_read_int(int dir, const char *name, int *val)
+/*
+ * A decimal number as the kernel prints one: digits alone (strtoull would
+ * also take blanks, a sign and 0x), no leading zero, at most MAX. klibc's
+ * strtoull neither saturates nor sets ERANGE on overflow (it wraps), so
+ * bounding the digits is what keeps both builds in range and alike.
+ */
+int gp_parse_dec(const char *s, int max, int *val)
 {
-	char buf[32], *end;
-	long v;
-	int n = gp_read_attr_at(dir, name, buf, sizeof(buf));
+	size_t n = strspn(s, "0123456789");
+	unsigned long long v;
+	char *end;
 
-	if (n < 0)
-		return n;
-	if (n == 0 || buf[0] == '-' || buf[0] == '+')
+	if (n == 0 || n > 10 || s[n] || (s[0] == '0' && n > 1))
 		return -EINVAL;
 	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno || *end || v > 1000000)
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > (unsigned long long)max)
 		return -EINVAL;
 	*val = (int)v;
 	return 0;
+}
+
+int gp_read_int(int dir, const char *name, int *val)
+{
+	char buf[32];
+	int n = gp_read_attr_at(dir, name, buf, sizeof(buf));
+
+	return n < 0 ? n : gp_parse_dec(buf, 1000000, val);
 }
 
 /* Links such as driver and iommu_group matter only by their last component. */

@@ -134,6 +134,27 @@ nothing_bound() {
 	assert_line "<11>gpupass: $CONF:1: cannot read iommu_group of 0000:01:00.0: binding nothing for this entry"
 }
 
+# klibc's strtol wraps instead of reporting ERANGE: 2^64 + 14 must not read as group 14.
+@test "an iommu_group link whose number overflows refuses the entry" {
+	ln -sfn ../../../kernel/iommu_groups/18446744073709551630 \
+		"$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
+	echo "01:00.0" >"$CONF"
+	run gp bind
+	nothing_bound
+	run cat "$KMSG"
+	assert_line "<11>gpupass: $CONF:1: cannot read iommu_group of 0000:01:00.0: binding nothing for this entry"
+}
+
+@test "list skips a group directory whose number overflows" {
+	mkdir -p "$SYS/kernel/iommu_groups/18446744073709551625/devices"
+	ln -s ../../../../devices/pci0000:00/0000:00:1f.2 \
+		"$SYS/kernel/iommu_groups/18446744073709551625/devices/0000:00:1f.2"
+	run gp list
+	assert_success
+	assert_equal "$(grep -c '^IOMMU group 9$' <<<"$output")" 1
+	assert_line "IOMMU group 14"
+}
+
 @test "list skips a directory under iommu_groups that is not a group number" {
 	mkdir -p "$SYS/kernel/iommu_groups/stray/devices"
 	ln -s ../../../../devices/pci0000:00/0000:00:1f.2 "$SYS/kernel/iommu_groups/stray/devices/0000:00:1f.2"

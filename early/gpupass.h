@@ -69,6 +69,8 @@ int gp_is_dir(const char *path);
 void gp_copy(char *dst, const char *src, size_t len);
 char *gp_read_file(const char *path, size_t max, size_t *len, int *err);
 int gp_list_dir(const char *path, char ***names, int *n);
+int gp_list_dir_raw(const char *path, char ***names, int *n);
+void gp_sort_names(char **names, int n);
 int gp_dir_has_entries(const char *path);
 void gp_free_list(char **names, int n);
 
@@ -120,7 +122,6 @@ void gp_cmdline_parse(struct gp_config *c, char *line);
 /* ---- pci.c ---- */
 struct gp_dev {
 	char addr[GP_ADDR_MAX];
-	int level;         /* what has been read: GP_READ_NONE, _IDS or _ALL */
 	unsigned vendor, device, class;
 	int header;        /* PCI header type (without the multi-function bit); -1 unknown */
 	int boot_vga;      /* 1, 0, or -1 when the attribute is absent */
@@ -132,15 +133,14 @@ struct gp_dev {
 	int doubt;         /* an entry failed closed on this function */
 };
 
-enum { GP_READ_NONE, GP_READ_IDS, GP_READ_ALL };
-
 /*
  * The functions read so far, sorted by address. A function is read on its
  * first gp_pci_find(), so planning for address entries touches only the
- * named functions and their group members; gp_pci_list() takes in every
- * function (ids only) for entries that may match anywhere. The functions
- * live in chunks that never move: a gp_dev pointer stays valid as the
- * table grows.
+ * named functions and their group members; gp_pci_match() reads two
+ * attributes of every function for entries that may match anywhere, and
+ * gp_pci_scan() reads everything, for `gpupass list`. The functions live
+ * in chunks that never move: a gp_dev pointer stays valid as the table
+ * grows.
  */
 struct gp_chunk;
 
@@ -154,12 +154,11 @@ struct gp_pci {
 };
 
 int gp_pci_open(const struct gp_paths *p, struct gp_pci *pci);
-int gp_pci_list(struct gp_pci *pci);
+int gp_pci_match(struct gp_pci *pci, unsigned vendor, unsigned device, char ***addrs, int *n);
 int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci);
 void gp_pci_free(struct gp_pci *pci);
 struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr);
 int gp_pci_index(const struct gp_pci *pci, const char *addr);
-void gp_pci_read(struct gp_pci *pci, struct gp_dev *d, int level);
 int gp_pci_refresh_driver(const struct gp_paths *p, struct gp_dev *d);
 int gp_is_bridge(const struct gp_dev *d);
 const char *gp_critical_kind(const struct gp_dev *d);

@@ -84,49 +84,40 @@ static int open_dev(const struct gp_pci *pci, const char *addr)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Read one function up to LEVEL through DIR (its open directory, or an error). */
-static void read_dev(struct gp_dev *d, int level, int dir)
+/* The two attributes an id entry is matched on. */
+static const char *read_ids(int dir, unsigned *vendor, unsigned *device)
 {
-	if (d->level == GP_READ_NONE) {
-		d->header = -1;
-		d->boot_vga = -1;
-		d->numvfs = -1;
-		d->group = -1;
-	}
-	if (dir < 0) {
-		d->unreadable = "directory";
-		d->level = GP_READ_ALL;
-		return;
-	}
-	if (d->level < GP_READ_IDS) {
-		if (gp_read_hex(dir, "vendor", &d->vendor) < 0 || d->vendor > 0xffff)
-			d->unreadable = "vendor";
-		else if (gp_read_hex(dir, "device", &d->device) < 0 || d->device > 0xffff)
-			d->unreadable = "device";
-	}
-	if (level == GP_READ_ALL) {
-		if (!d->unreadable &&
-		    (gp_read_hex(dir, "class", &d->class) < 0 || d->class > 0xffffff))
-			d->unreadable = "class";
-		d->header = read_header_type(dir);
-		if (d->header < 0 && !d->unreadable)
-			d->unreadable = "config";
-		if (gp_read_int(dir, "boot_vga", &d->boot_vga) < 0)
-			d->boot_vga = -1;
-		if (gp_read_int(dir, "sriov_numvfs", &d->numvfs) < 0)
-			d->numvfs = -1;
-		read_group(dir, d);
-		read_driver(dir, "driver", d);
-	}
-	close(dir);
-	d->level = level;
+	if (gp_read_hex(dir, "vendor", vendor) < 0 || *vendor > 0xffff)
+		return "vendor";
+	if (gp_read_hex(dir, "device", device) < 0 || *device > 0xffff)
+		return "device";
+	return NULL;
 }
 
-/* Read what planning needs of one function, up to LEVEL; what was read stays. */
-void gp_pci_read(struct gp_pci *pci, struct gp_dev *d, int level)
+/* Read what planning needs of one function through DIR (its open directory, or an error). */
+static void read_dev(struct gp_dev *d, int dir)
 {
-	if (d->level < level)
-		read_dev(d, level, open_dev(pci, d->addr));
+	d->header = -1;
+	d->boot_vga = -1;
+	d->numvfs = -1;
+	d->group = -1;
+	if (dir < 0) {
+		d->unreadable = "directory";
+		return;
+	}
+	d->unreadable = read_ids(dir, &d->vendor, &d->device);
+	if (!d->unreadable && (gp_read_hex(dir, "class", &d->class) < 0 || d->class > 0xffffff))
+		d->unreadable = "class";
+	d->header = read_header_type(dir);
+	if (d->header < 0 && !d->unreadable)
+		d->unreadable = "config";
+	if (gp_read_int(dir, "boot_vga", &d->boot_vga) < 0)
+		d->boot_vga = -1;
+	if (gp_read_int(dir, "sriov_numvfs", &d->numvfs) < 0)
+		d->numvfs = -1;
+	read_group(dir, d);
+	read_driver(dir, "driver", d);
+	close(dir);
 }
 
 int gp_pci_open(const struct gp_paths *p, struct gp_pci *pci)
@@ -222,44 +213,68 @@ static struct gp_dev *insert(struct gp_pci *pci, int at, const char *addr, int w
 	return d;
 }
 
-/* Every function, with its ids: what an entry that may match anywhere needs. */
-int gp_pci_list(struct gp_pci *pci)
+/*
+ * The addresses of the functions with id VENDOR:DEVICE, sorted. An id may
+ * match anywhere, so this reads vendor and device of every function; it
+ * takes them in the directory's order and sorts only the matches, which
+ * keeps it linear in the number of functions.
+ */
+int gp_pci_match(struct gp_pci *pci, unsigned vendor, unsigned device, char ***addrs, int *n)
 {
 	char path[GP_PATH_MAX], **names;
-	int n, i, at, r;
+	unsigned v, d;
+	int cnt, i, k = 0, dir, r;
 
-	if (pci->listed)
-		return 0;
+	*addrs = NULL;
+	*n = 0;
 	if (gp_path(path, sizeof(path), "%s/bus/pci/devices", pci->p->sysfs) < 0)
+		return -ENAMETOOLONG;
+	r = gp_list_dir_raw(path, &names, &cnt);
+	if (r < 0)
+		return r;
+	/* The matches move to the front of names[]; k never passes i. */
+	for (i = 0; i < cnt; i++) {
+		char *name = names[i];
+		int match = 0;
+
+		names[i] = NULL;
+		dir = valid_addr(name) ? open_dev(pci, name) : -1;
+		if (dir >= 0) {
+			match = !read_ids(dir, &v, &d) && v == vendor && d == device;
+			close(dir);
+		}
+		if (match)
+			names[k++] = name;
+		else
+			free(name);
+	}
+	gp_sort_names(names, k);
+	*addrs = names;
+	*n = k;
+	return 0;
+}
+
+/* The whole table, every function read: what `gpupass list` shows. */
+int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci)
+{
+	char path[GP_PATH_MAX], **names;
+	int n, i, r = gp_pci_open(p, pci);
+
+	if (r < 0)
+		return r;
+	if (gp_path(path, sizeof(path), "%s/bus/pci/devices", p->sysfs) < 0)
 		return -ENAMETOOLONG;
 	r = gp_list_dir(path, &names, &n);
 	if (r < 0)
 		return r;
-	for (i = 0; i < n && !r; i++) {
-		if (!valid_addr(names[i]))
-			continue;
-		at = lookup(pci, names[i]);
-		if (at < 0 && !insert(pci, -1 - at, names[i], n - i))
+	/* Sorted names into an empty table: each one goes at the end. */
+	for (i = 0; i < n && !r; i++)
+		if (valid_addr(names[i]) && !insert(pci, pci->n, names[i], n - i))
 			r = -ENOMEM;
-	}
 	gp_free_list(names, n);
-	if (r < 0)
-		return r;
 	pci->listed = 1;
 	for (i = 0; i < pci->n; i++)
-		gp_pci_read(pci, pci->v[i], GP_READ_IDS);
-	return 0;
-}
-
-/* The whole table, every function read in full: what `gpupass list` shows. */
-int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci)
-{
-	int i, r = gp_pci_open(p, pci);
-
-	if (r == 0)
-		r = gp_pci_list(pci);
-	for (i = 0; r == 0 && i < pci->n; i++)
-		gp_pci_read(pci, pci->v[i], GP_READ_ALL);
+		read_dev(pci->v[i], open_dev(pci, pci->v[i]->addr));
 	return r;
 }
 
@@ -288,11 +303,8 @@ struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr)
 	struct gp_dev *d;
 	int at = lookup(pci, addr), dir;
 
-	if (at >= 0) {
-		d = pci->v[at];
-		gp_pci_read(pci, d, GP_READ_ALL);
-		return d;
-	}
+	if (at >= 0)
+		return pci->v[at];
 	if (pci->listed || !valid_addr(addr))
 		return NULL;
 	dir = open_dev(pci, addr);
@@ -305,7 +317,7 @@ struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr)
 			close(dir);
 		return NULL;
 	}
-	read_dev(d, GP_READ_ALL, dir);
+	read_dev(d, dir);
 	return d;
 }
 

@@ -112,7 +112,8 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 {
 	char addr[GP_ADDR_MAX];
 	struct gp_dev *d;
-	int i, r, found = 0;
+	char **addrs;
+	int i, n, r, found = 0;
 
 	if (e->flags & GP_E_ADDR) {
 		gp_entry_addr(e, addr, sizeof(addr));
@@ -136,21 +137,21 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 		return;
 	}
 	/* An id may match anywhere: only this kind of entry reads every function. */
-	r = gp_pci_list(pci);
+	r = gp_pci_match(pci, e->vendor, e->device, &addrs, &n);
 	if (r < 0) {
 		gp_log(GP_ERR, "%s:%d: cannot list %s/bus/pci/devices: %s; binding nothing for this entry",
 		       e->origin, e->line, pci->p->sysfs, strerror(-r));
 		plan->skipped++;
 		return;
 	}
-	for (i = 0; i < pci->n; i++) {
-		d = pci->v[i];
-		if (d->unreadable || d->vendor != e->vendor || d->device != e->device)
-			continue;
+	for (i = 0; i < n; i++) {
+		d = gp_pci_find(pci, addrs[i]);
+		if (!d)
+			continue;   /* gone since it was matched */
 		found++;
-		gp_pci_read(pci, d, GP_READ_ALL);
 		target(e, d, pci, plan);
 	}
+	gp_free_list(addrs, n);
 	if (!found) {
 		gp_log(GP_WARN, "%s:%d: no device [%04x:%04x] present: nothing to bind for this entry",
 		       e->origin, e->line, e->vendor, e->device);

@@ -251,8 +251,14 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Directory entries, sorted, without "." and "..". */
-int gp_list_dir(const char *path, char ***names, int *n)
+void gp_sort_names(char **names, int n)
+{
+	if (n > 1)
+		qsort(names, (size_t)n, sizeof(*names), cmp_names);
+}
+
+/* Directory entries in the directory's own order, without "." and "..". */
+int gp_list_dir_raw(const char *path, char ***names, int *n)
 {
 	DIR *dir = opendir(path);
 	struct dirent *de;
@@ -287,11 +293,19 @@ int gp_list_dir(const char *path, char ***names, int *n)
 		gp_free_list(v, cnt);
 		return e;
 	}
-	if (cnt)
-		qsort(v, (size_t)cnt, sizeof(*v), cmp_names);
 	*names = v;
 	*n = cnt;
 	return 0;
+}
+
+/* Directory entries, sorted by name, without "." and "..". */
+int gp_list_dir(const char *path, char ***names, int *n)
+{
+	int r = gp_list_dir_raw(path, names, n);
+
+	if (r == 0)
+		gp_sort_names(*names, *n);
+	return r;
 }
 
 /* 1 when PATH lists anything but "." and "..", 0 when not, -errno when unreadable. */

@@ -60,6 +60,7 @@ int gp_path(char *buf, size_t len, const char *fmt, ...)
 int gp_read_attr(const char *path, char *buf, size_t len);
 int gp_read_attr_at(int dir, const char *name, char *buf, size_t len);
 int gp_read_hex(int dir, const char *name, unsigned *val);
+int gp_hex_digit(char c);
 int gp_read_int(int dir, const char *name, int *val);
 int gp_parse_dec(const char *s, int max, int *val);
 int gp_read_link_base(const char *path, char *buf, size_t len);
@@ -128,7 +129,7 @@ struct gp_dev {
 	int numvfs;        /* sriov_numvfs, -1 when absent */
 	int group;         /* IOMMU group, -1 when there is no iommu_group link */
 	char driver[GP_NAME_MAX];    /* "" when unbound */
-	const char *unreadable;      /* attribute that could not be read, or NULL */
+	const char *unreadable;      /* attribute (or "directory") that could not be read, or NULL */
 	const struct gp_entry *named; /* first entry that names this function */
 	int doubt;         /* an entry failed closed on this function */
 };
@@ -136,7 +137,8 @@ struct gp_dev {
 /*
  * The functions read so far, sorted by address. A function is read on its
  * first gp_pci_find(), so planning for address entries touches only the
- * named functions and their group members; gp_pci_match() reads two
+ * named functions and their group members (and 0000:00:00.0, to name the
+ * IOMMU parameter when a target has no group); gp_pci_match() reads two
  * attributes of every function for entries that may match anywhere, and
  * gp_pci_scan() reads everything, for `gpupass list`. The functions live
  * in chunks that never move: a gp_dev pointer stays valid as the table

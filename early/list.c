@@ -54,19 +54,13 @@ static int lower_bound(const struct gp_pci *pci, const int *order, unsigned k)
 static long hex4(const char *s)
 {
 	long v = 0;
-	int i;
+	int i, x;
 
 	for (i = 0; i < 4; i++) {
-		char ch = s[i];
-
-		if (ch >= '0' && ch <= '9')
-			v = v << 4 | (ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			v = v << 4 | (ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			v = v << 4 | (ch - 'A' + 10);
-		else
+		x = gp_hex_digit(s[i]);
+		if (x < 0)
 			return -1;
+		v = v << 4 | x;
 	}
 	return v;
 }

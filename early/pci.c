@@ -97,6 +97,8 @@ static const char *read_ids(int dir, unsigned *vendor, unsigned *device)
 /* Read what planning needs of one function through DIR (its open directory, or an error). */
 static void read_dev(struct gp_dev *d, int dir)
 {
+	int r;
+
 	d->header = -1;
 	d->boot_vga = -1;
 	d->numvfs = -1;
@@ -113,8 +115,12 @@ static void read_dev(struct gp_dev *d, int dir)
 		d->unreadable = "config";
 	if (gp_read_int(dir, "boot_vga", &d->boot_vga) < 0)
 		d->boot_vga = -1;
-	if (gp_read_int(dir, "sriov_numvfs", &d->numvfs) < 0)
+	/* Absent is "no SR-IOV"; present and unreadable must not pass for absent. */
+	r = gp_read_int(dir, "sriov_numvfs", &d->numvfs);
+	if (r < 0)
 		d->numvfs = -1;
+	if (r < 0 && r != -ENOENT && !d->unreadable)
+		d->unreadable = "sriov_numvfs";
 	read_group(dir, d);
 	read_driver(dir, "driver", d);
 	close(dir);
@@ -295,12 +301,14 @@ void gp_pci_free(struct gp_pci *pci)
 }
 
 /*
- * The function at ADDR, read in full, or NULL when there is none. A name
+ * The function at ADDR, read in full, or NULL when there is none (or no
+ * memory to hold it, which planning also treats as absent). A name
  * not in the table is looked up in sysfs, unless the table was listed.
  */
 struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr)
 {
 	struct gp_dev *d;
+	char c;
 	int at = lookup(pci, addr), dir;
 
 	if (at >= 0)
@@ -308,9 +316,9 @@ struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr)
 	if (pci->listed || !valid_addr(addr))
 		return NULL;
 	dir = open_dev(pci, addr);
-	if (dir == -ENOENT || dir == -ENOTDIR)
+	/* No such name; a dangling link or a file there is a function planning must refuse. */
+	if (dir == -ENOENT && readlinkat(pci->fd, addr, &c, 1) < 0)
 		return NULL;
-	/* Any other error: it is there but unreadable, which planning must refuse. */
 	d = insert(pci, -1 - at, addr, 1);
 	if (!d) {
 		if (dir >= 0)

@@ -75,8 +75,9 @@ static void target(const struct gp_entry *e, struct gp_dev *d, struct gp_pci *pc
 	char desc[128];
 
 	if (d->unreadable) {
-		gp_log(GP_ERR, "%s:%d: cannot read %s of %s: binding nothing for this entry",
-		       e->origin, e->line, d->unreadable, d->addr);
+		gp_log(GP_ERR, "%s:%d: cannot read %s of %s: binding nothing for this %s",
+		       e->origin, e->line, d->unreadable, d->addr,
+		       e->flags & GP_E_ADDR ? "entry" : "device");
 		d->doubt = 1;
 		plan->skipped++;
 		return;
@@ -147,7 +148,7 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 	for (i = 0; i < n; i++) {
 		d = gp_pci_find(pci, addrs[i]);
 		if (!d)
-			continue;   /* gone since it was matched */
+			continue;   /* gone since it was matched, or no memory */
 		found++;
 		target(e, d, pci, plan);
 	}

@@ -1,8 +1,8 @@
 /*
  * Plain checked I/O on sysfs attributes and links. Every function returns
  * 0 or a length on success and -errno on failure; callers add the path.
- * The _at forms read relative to an open directory: a function's ten
- * attributes then cost one path walk through bus/pci/devices, not ten.
+ * The _at forms read relative to an open directory: a function's eight
+ * attributes then cost one path walk through bus/pci/devices, not eight.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -76,28 +76,47 @@ int gp_read_attr(const char *path, char *buf, size_t len)
 	return gp_read_attr_at(AT_FDCWD, path, buf, len);
 }
 
-/* vendor, device and class read "0x%04x" / "0x%06x": accept exactly that shape. */
+/* 0-15 for a hex digit, -1 for anything else. */
+int gp_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * vendor, device and class read "0x%04x" / "0x%06x": accept exactly that
+ * shape, hex digits alone after the 0x. strtoul would also take blanks, a
+ * sign and a second 0x, and klibc reads "0x0x" as 0: a class of 0 would
+ * pass a storage controller off as harmless.
+ */
 int gp_read_hex(int dir, const char *name, unsigned *val)
 {
-	char buf[32], *end;
-	unsigned long v;
-	int n = gp_read_attr_at(dir, name, buf, sizeof(buf));
+	char buf[32];
+	unsigned v = 0;
+	int n = gp_read_attr_at(dir, name, buf, sizeof(buf)), i, x;
 
 	if (n < 0)
 		return n;
 	if (n < 3 || n > 10 || buf[0] != '0' || (buf[1] != 'x' && buf[1] != 'X'))
 		return -EINVAL;
-	errno = 0;
-	v = strtoul(buf + 2, &end, 16);
-	if (errno || *end || end == buf + 2)
-		return -EINVAL;
-	*val = (unsigned)v;
+	for (i = 2; i < n; i++) {
+		x = gp_hex_digit(buf[i]);
+		if (x < 0)
+			return -EINVAL;
+		v = v << 4 | (unsigned)x;
+	}
+	*val = v;
 	return 0;
 }
 
 /*
  * A decimal number as the kernel prints one: digits alone (strtoull would
- * also take blanks, a sign and 0x), no leading zero, at most MAX. klibc's
+ * also take blanks and a sign), no leading zero, at most MAX. klibc's
  * strtoull neither saturates nor sets ERANGE on overflow (it wraps), so
  * bounding the digits is what keeps both builds in range and alike.
  */
@@ -308,7 +327,7 @@ int gp_list_dir(const char *path, char ***names, int *n)
 	return r;
 }
 
-/* 1 when PATH lists anything but "." and "..", 0 when not, -errno when unreadable. */
+/* 1 when PATH lists a name that does not start with a dot, 0 when not, -errno when unreadable. */
 int gp_dir_has_entries(const char *path)
 {
 	DIR *dir = opendir(path);

@@ -206,3 +206,45 @@ as_nobody() {
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 14: refused: member 0000:02:00.0 is not in this group by its own iommu_group link; binding nothing in this group"
 }
+
+# Attributes the kernel prints one way only: anything else is unreadable, never a default.
+@test "a member's sriov_numvfs that is not a plain number refuses the group" {
+	fx_attr 0000:01:00.1 sriov_numvfs 01
+	echo "01:00.0" >"$CONF"
+	run gp bind
+	nothing_bound
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: refused: cannot read sriov_numvfs of member 0000:01:00.1; binding nothing in this group"
+}
+
+# klibc's strtoul reads "0x0x" as 0: class 0 would pass a storage controller off as harmless.
+@test "a member's class that is not plain hex refuses the group" {
+	fx_attr 0000:01:00.1 class 0x0x
+	echo "01:00.0" >"$CONF"
+	run gp bind
+	nothing_bound
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: refused: cannot read class of member 0000:01:00.1; binding nothing in this group"
+}
+
+@test "an address whose bus/pci/devices entry is a dangling link is unreadable, not absent" {
+	ln -s ../../../devices/pci0000:00/0000:03:00.0 "$SYS/bus/pci/devices/0000:03:00.0"
+	echo "03:00.0" >"$CONF"
+	run gp bind
+	nothing_bound
+	run cat "$KMSG"
+	assert_line "<11>gpupass: $CONF:1: cannot read directory of 0000:03:00.0: binding nothing for this entry"
+}
+
+@test "an id entry: a match that cannot be read is skipped with an error, the others bind" {
+	fx_card 02 15
+	fx_attr 0000:02:00.0 class garbage
+	echo "10de:1e84" >"$CONF"
+	run gp bind
+	assert_success
+	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+	[ "$(fx_override_of 0000:02:00.0)" = "(null)" ]
+	run cat "$KMSG"
+	assert_line "<11>gpupass: $CONF:1: cannot read class of 0000:02:00.0: binding nothing for this device"
+	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+}

@@ -16,17 +16,6 @@
 
 #include "gpupass.h"
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Exactly min..max hex digits from s up to end; -1 otherwise. */
 static long hexfield(const char *s, const char *end, int min, int max)
 {
@@ -36,7 +25,7 @@ static long hexfield(const char *s, const char *end, int min, int max)
 	if (n < min || n > max)
 		return -1;
 	for (i = 0; i < n; i++) {
-		h = hexval((unsigned char)s[i]);
+		h = gp_hex_digit(s[i]);
 		if (h < 0)
 			return -1;
 		v = v * 16 + h;

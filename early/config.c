@@ -16,23 +16,6 @@
 
 #include "gpupass.h"
 
-/* Exactly min..max hex digits from s up to end; -1 otherwise. */
-static long hexfield(const char *s, const char *end, int min, int max)
-{
-	long v = 0;
-	int n = (int)(end - s), i, h;
-
-	if (n < min || n > max)
-		return -1;
-	for (i = 0; i < n; i++) {
-		h = gp_hex_digit(s[i]);
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
-}
-
 static const char *parse_addr(const char *w, struct gp_entry *e)
 {
 	const char *dot = strrchr(w, '.'), *c1, *c2;
@@ -54,19 +37,19 @@ static const char *parse_addr(const char *w, struct gp_entry *e)
 		for (c0 = c1 - 1; c0 >= w; c0--)
 			if (*c0 == ':')
 				return "not a PCI address (bus:device.function)";
-		dom = hexfield(w, c1, 1, 8);
+		dom = gp_hex_field(w, c1, 1, 8);
 		if (dom < 0)
 			return "bad PCI domain (1 to 8 hex digits)";
-		bus = hexfield(c1 + 1, c2, 1, 2);
+		bus = gp_hex_field(c1 + 1, c2, 1, 2);
 	} else {
-		bus = hexfield(w, c2, 1, 2);
+		bus = gp_hex_field(w, c2, 1, 2);
 	}
 	if (bus < 0)
 		return "bad PCI bus number (00 to ff)";
-	dev = hexfield(c2 + 1, dot, 1, 2);
+	dev = gp_hex_field(c2 + 1, dot, 1, 2);
 	if (dev < 0 || dev > 0x1f)
 		return "bad PCI device number (00 to 1f)";
-	fn = hexfield(dot + 1, dot + strlen(dot), 1, 1);
+	fn = gp_hex_field(dot + 1, dot + strlen(dot), 1, 1);
 	if (fn < 0 || fn > 7)
 		return "bad PCI function number (0 to 7)";
 	e->domain = (unsigned)dom;
@@ -85,8 +68,8 @@ static const char *parse_id(const char *w, struct gp_entry *e)
 		return "wildcards are not supported: name the vendor:device id";
 	if (!colon || strchr(colon + 1, ':'))
 		return "not a vendor:device id";
-	v = hexfield(w, colon, 4, 4);
-	d = hexfield(colon + 1, colon + strlen(colon), 4, 4);
+	v = gp_hex_field(w, colon, 4, 4);
+	d = gp_hex_field(colon + 1, colon + strlen(colon), 4, 4);
 	if (v < 0 || d < 0)
 		return "a vendor:device id has 4 hex digits on each side, as lspci -nn shows";
 	if (v == 0xffff)

@@ -60,7 +60,7 @@ int gp_path(char *buf, size_t len, const char *fmt, ...)
 int gp_read_attr(const char *path, char *buf, size_t len);
 int gp_read_attr_at(int dir, const char *name, char *buf, size_t len);
 int gp_read_hex(int dir, const char *name, unsigned *val);
-int gp_hex_digit(char c);
+long gp_hex_field(const char *s, const char *end, int min, int max);
 int gp_read_int(int dir, const char *name, int *val);
 int gp_parse_dec(const char *s, int max, int *val);
 int gp_read_link_base(const char *path, char *buf, size_t len);

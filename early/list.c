@@ -50,21 +50,6 @@ static int lower_bound(const struct gp_pci *pci, const int *order, unsigned k)
 	return lo;
 }
 
-/* Four hex digits, as pci.ids writes ids; -1 for anything else. */
-static long hex4(const char *s)
-{
-	long v = 0;
-	int i, x;
-
-	for (i = 0; i < 4; i++) {
-		x = gp_hex_digit(s[i]);
-		if (x < 0)
-			return -1;
-		v = v << 4 | x;
-	}
-	return v;
-}
-
 /*
  * One pass over pci.ids: "vvvv  Vendor" lines, then "\tdddd  Device" lines
  * under each; the class section ("C ...") ends the part we read. The file
@@ -108,7 +93,7 @@ static void load_names(const struct gp_paths *p, const struct gp_pci *pci, struc
 		if (line[0] == '#' || nl - line < 7)
 			continue;
 		if (line[0] != '\t') {
-			vendor = hex4(line);
+			vendor = gp_hex_field(line, line + 4, 4, 4);
 			if (vendor < 0)
 				continue;
 			at = lower_bound(pci, nm->order, (unsigned)vendor << 16);
@@ -120,7 +105,7 @@ static void load_names(const struct gp_paths *p, const struct gp_pci *pci, struc
 		}
 		if (line[1] == '\t' || vendor < 0)
 			continue;
-		v = hex4(line + 1);
+		v = gp_hex_field(line + 1, line + 5, 4, 4);
 		if (v < 0)
 			continue;
 		at = lower_bound(pci, nm->order, (unsigned)vendor << 16 | (unsigned)v);

@@ -77,7 +77,7 @@ int gp_read_attr(const char *path, char *buf, size_t len)
 }
 
 /* 0-15 for a hex digit, -1 for anything else. */
-int gp_hex_digit(char c)
+static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -86,6 +86,23 @@ int gp_hex_digit(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* Exactly min..max hex digits from s up to end, nothing else; -1 otherwise. */
+long gp_hex_field(const char *s, const char *end, int min, int max)
+{
+	long v = 0;
+	int n = (int)(end - s), i, h;
+
+	if (n < min || n > max)
+		return -1;
+	for (i = 0; i < n; i++) {
+		h = hex_digit(s[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
 }
 
 /*
@@ -97,20 +114,17 @@ int gp_hex_digit(char c)
 int gp_read_hex(int dir, const char *name, unsigned *val)
 {
 	char buf[32];
-	unsigned v = 0;
-	int n = gp_read_attr_at(dir, name, buf, sizeof(buf)), i, x;
+	long v;
+	int n = gp_read_attr_at(dir, name, buf, sizeof(buf));
 
 	if (n < 0)
 		return n;
-	if (n < 3 || n > 10 || buf[0] != '0' || (buf[1] != 'x' && buf[1] != 'X'))
+	if (n < 3 || buf[0] != '0' || (buf[1] != 'x' && buf[1] != 'X'))
 		return -EINVAL;
-	for (i = 2; i < n; i++) {
-		x = gp_hex_digit(buf[i]);
-		if (x < 0)
-			return -EINVAL;
-		v = v << 4 | (unsigned)x;
-	}
-	*val = v;
+	v = gp_hex_field(buf + 2, buf + n, 1, 8);
+	if (v < 0)
+		return -EINVAL;
+	*val = (unsigned)v;
 	return 0;
 }
 

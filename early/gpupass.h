@@ -155,6 +155,7 @@ struct gp_pci {
 	struct gp_chunk *chunks;
 };
 
+int gp_valid_addr(const char *s);
 int gp_pci_open(const struct gp_paths *p, struct gp_pci *pci);
 int gp_pci_match(struct gp_pci *pci, unsigned vendor, unsigned device, char ***addrs, int *n);
 int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci);

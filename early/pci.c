@@ -12,18 +12,28 @@
 
 #include "gpupass.h"
 
-/* Directory names are "dddd:bb:dd.f"; anything else is not a function we know. */
-static int valid_addr(const char *s)
+static int lower_hex(char c)
 {
-	const char *p = s;
-	int n;
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
-	for (n = 0; *p && *p != ':'; p++, n++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	if (n < 4 || n > 8 || *p != ':' || strlen(p) != 8)
+/*
+ * DOMAIN:BB:DD.F as the kernel names a PCI function, in lowercase hex
+ * (a domain of 4 to 8 digits, device 00 to 1f, function 0 to 7): anything
+ * else is not a function we know. Such a name becomes part of a sysfs path.
+ */
+int gp_valid_addr(const char *s)
+{
+	size_t d = 0;
+
+	while (lower_hex(s[d]))
+		d++;
+	if (d < 4 || d > 8 || strlen(s) != d + 8)
 		return 0;
-	return p[3] == ':' && p[6] == '.' && p[7] >= '0' && p[7] <= '7';
+	s += d;
+	return s[0] == ':' && lower_hex(s[1]) && lower_hex(s[2]) && s[3] == ':' &&
+	       (s[4] == '0' || s[4] == '1') && lower_hex(s[5]) && s[6] == '.' &&
+	       s[7] >= '0' && s[7] <= '7';
 }
 
 /* Header type is config byte 0x0e without bit 7 (multi-function). */
@@ -244,7 +254,7 @@ int gp_pci_match(struct gp_pci *pci, unsigned vendor, unsigned device, char ***a
 		int match = 0;
 
 		names[i] = NULL;
-		dir = valid_addr(name) ? open_dev(pci, name) : -1;
+		dir = gp_valid_addr(name) ? open_dev(pci, name) : -1;
 		if (dir >= 0) {
 			match = !read_ids(dir, &v, &d) && v == vendor && d == device;
 			close(dir);
@@ -275,7 +285,7 @@ int gp_pci_scan(const struct gp_paths *p, struct gp_pci *pci)
 		return r;
 	/* Sorted names into an empty table: each one goes at the end. */
 	for (i = 0; i < n && !r; i++)
-		if (valid_addr(names[i]) && !insert(pci, pci->n, names[i], n - i))
+		if (gp_valid_addr(names[i]) && !insert(pci, pci->n, names[i], n - i))
 			r = -ENOMEM;
 	gp_free_list(names, n);
 	pci->listed = 1;
@@ -313,7 +323,7 @@ struct gp_dev *gp_pci_find(struct gp_pci *pci, const char *addr)
 
 	if (at >= 0)
 		return pci->v[at];
-	if (pci->listed || !valid_addr(addr))
+	if (pci->listed || !gp_valid_addr(addr))
 		return NULL;
 	dir = open_dev(pci, addr);
 	/* No such name; a dangling link or a file there is a function planning must refuse. */

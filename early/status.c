@@ -158,21 +158,6 @@ static int hex(const char *s, size_t width, unsigned long long *val)
 	return errno || *end ? -1 : 0;
 }
 
-/* DOMAIN:BB:DD.F as the kernel names a PCI function; it becomes part of a sysfs path. */
-static int good_addr(const char *s)
-{
-	size_t d = 0;
-
-	while (lower_hex(s[d]))
-		d++;
-	if (d < 4 || d > 8 || strlen(s) != d + 8)
-		return 0;
-	s += d;
-	return s[0] == ':' && lower_hex(s[1]) && lower_hex(s[2]) && s[3] == ':' &&
-	       (s[4] == '0' || s[4] == '1') && lower_hex(s[5]) && s[6] == '.' &&
-	       s[7] >= '0' && s[7] <= '7';
-}
-
 static int word_in(const char *w, const char *const *set, int n)
 {
 	int i;
@@ -268,7 +253,7 @@ static const char *parse_function(struct rec *r, char **w)
 
 	if (dec(w[0], &id) < 0)
 		return "bad group number (0 to 2147483647)";
-	if (!good_addr(w[1]))
+	if (!gp_valid_addr(w[1]))
 		return "bad PCI address (DOMAIN:BB:DD.F in lowercase hex)";
 	if (strlen(w[2]) != 9 || w[2][4] != ':')
 		return "bad vendor:device id (4+4 lowercase hex digits)";

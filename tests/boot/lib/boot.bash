@@ -5,7 +5,13 @@
 BOOT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BOOT_LIB/../../.." && pwd)
 BOOT_BUILD=${GPUPASS_BUILD:-$REPO/build}/boot
-export GPUPASS_CACHE=${GPUPASS_CACHE:-$REPO/build/cache}
+# Downloaded kernels (and the package suite's debootstrap roots) are kept per machine when
+# run as root, like apt's own cache, so that a fresh clone does not fetch them again.
+if [ -z "${GPUPASS_CACHE:-}" ]; then
+	GPUPASS_CACHE=$REPO/build/cache
+	[ "$(id -u)" != 0 ] || GPUPASS_CACHE=/var/cache/gpupass-tests
+fi
+export GPUPASS_CACHE
 BOOT_TIMEOUT=${GPUPASS_BOOT_TIMEOUT:-180}
 
 # The test machine: a card of three functions in slot 5 (one IOMMU group), its identical twin
@@ -98,7 +104,7 @@ in_system() {
 # after udev's coldplug has settled. BOOT_MODULES names modules for the CONFDIR's modules
 # file, which initramfs-tools puts in the image and loads at boot (none by default).
 itools_confdir() {
-	local confdir=$1 novfio=$2
+	local confdir=$1 variant=$2
 	rm -rf "$confdir"
 	mkdir -p "$confdir/hooks" "$confdir/conf.d" "$confdir/scripts/init-premount"
 	cat >"$confdir/initramfs.conf" <<-'EOT'
@@ -128,7 +134,7 @@ itools_confdir() {
 	[ "$1" = prereqs ] && exit 0
 	/usr/bin/gpupass-report
 	EOT
-	if [ "$novfio" = novfio ]; then
+	if [ "$variant" = novfio ]; then
 		# Admin hooks run after the package hooks: take back what gpupass put in.
 		cat >"$confdir/hooks/gpupass-test-novfio" <<-'EOT'
 		#!/bin/sh

@@ -99,6 +99,57 @@ in_system() {
 	return $rc
 }
 
+# itools_report_hooks DIR REPORT: the initramfs-tools test pieces in DIR (a CONFDIR, or a
+# root's /etc/initramfs-tools): a hook that adds the host drivers, lspci, pci.ids and the
+# report (REPORT, the path as the hook sees it), and an init-premount script that runs it
+# once udev's coldplug has settled.
+itools_report_hooks() {
+	local dir=$1 report=$2
+	mkdir -p "$dir/hooks" "$dir/scripts/init-premount"
+	cat >"$dir/hooks/gpupass-test" <<-EOT
+	#!/bin/sh
+	[ "\$1" = prereqs ] && exit 0
+	. /usr/share/initramfs-tools/hook-functions
+	manual_add_modules $HOST_DRIVERS
+	copy_exec /usr/bin/lspci /usr/bin
+	copy_file pciids /usr/share/misc/pci.ids
+	copy_file script $report /usr/bin/gpupass-report
+	EOT
+	cat >"$dir/scripts/init-premount/gpupass-report" <<-'EOT'
+	#!/bin/sh
+	[ "$1" = prereqs ] && exit 0
+	/usr/bin/gpupass-report
+	EOT
+	chmod +x "$dir/hooks/gpupass-test" "$dir/scripts/init-premount/gpupass-report"
+}
+
+# dracut_report_module DIR REPORT [standalone]: the dracut test module in DIR: the host
+# drivers, lspci, pci.ids and the report (REPORT, the path as module-setup.sh sees it), run
+# once udev has settled. By default it comes in with gpupass (depends on it, never picked
+# by itself); standalone: picked by itself and depending on nothing, so that the package's
+# own module must be found on its own.
+dracut_report_module() {
+	local mod=$1 report=$2 check='return 255' depends='echo gpupass'
+	[ "${3:-}" != standalone ] || check='return 0' depends='return 0'
+	mkdir -p "$mod"
+	cat >"$mod/module-setup.sh" <<-EOT
+	#!/bin/bash
+	check() { $check; }
+	depends() { $depends; }
+	installkernel() { hostonly='' instmods $HOST_DRIVERS; }
+	install() {
+		inst_multiple lspci grep readlink dmesg sed cat sync poweroff
+		inst_simple /usr/share/misc/pci.ids
+		inst_simple $report /usr/bin/gpupass-report
+		inst_hook initqueue/settled 99 "\$moddir/report-hook.sh"
+		# dracut-initqueue.service only starts when this exists.
+		: >"\$initdir/lib/dracut/need-initqueue"
+	}
+	EOT
+	echo '/usr/bin/gpupass-report' >"$mod/report-hook.sh"
+	chmod +x "$mod/module-setup.sh"
+}
+
 # The initramfs-tools test pieces, kept in a private CONFDIR (mkinitramfs -d): a small image
 # (MODULES=list) with busybox, the host drivers, lspci and the report run from init-premount,
 # after udev's coldplug has settled. BOOT_MODULES names modules for the CONFDIR's modules
@@ -106,7 +157,7 @@ in_system() {
 itools_confdir() {
 	local confdir=$1 variant=$2
 	rm -rf "$confdir"
-	mkdir -p "$confdir/hooks" "$confdir/conf.d" "$confdir/scripts/init-premount"
+	mkdir -p "$confdir/conf.d"
 	cat >"$confdir/initramfs.conf" <<-'EOT'
 	MODULES=list
 	BUSYBOX=y
@@ -120,20 +171,7 @@ itools_confdir() {
 	# shellcheck disable=SC2086 # module names are words
 	[ -z "${BOOT_MODULES:-}" ] || printf '%s\n' $BOOT_MODULES >"$confdir/modules"
 	cp "$BOOT_LIB/gpupass-report" "$confdir/gpupass-report"
-	cat >"$confdir/hooks/gpupass-test" <<-EOT
-	#!/bin/sh
-	[ "\$1" = prereqs ] && exit 0
-	. /usr/share/initramfs-tools/hook-functions
-	manual_add_modules $HOST_DRIVERS
-	copy_exec /usr/bin/lspci /usr/bin
-	copy_file pciids /usr/share/misc/pci.ids
-	copy_file script "\$CONFDIR/gpupass-report" /usr/bin/gpupass-report
-	EOT
-	cat >"$confdir/scripts/init-premount/gpupass-report" <<-'EOT'
-	#!/bin/sh
-	[ "$1" = prereqs ] && exit 0
-	/usr/bin/gpupass-report
-	EOT
+	itools_report_hooks "$confdir" '"$CONFDIR/gpupass-report"'
 	if [ "$variant" = novfio ]; then
 		# Admin hooks run after the package hooks: take back what gpupass put in.
 		cat >"$confdir/hooks/gpupass-test-novfio" <<-'EOT'
@@ -141,8 +179,8 @@ itools_confdir() {
 		[ "$1" = prereqs ] && exit 0
 		find "$DESTDIR/lib/modules/$version" \( -name 'vfio*.ko*' -o -name 'irqbypass.ko*' \) -delete
 		EOT
+		chmod +x "$confdir/hooks/gpupass-test-novfio"
 	fi
-	chmod +x "$confdir/hooks/"* "$confdir/scripts/init-premount/gpupass-report"
 }
 
 # build_initramfs_tools NAME CONF [VARIANT]: image for KVER with the package, CONF as config.
@@ -170,24 +208,9 @@ dracut_basedir() {
 	cp -a /usr/lib/dracut "$base"
 	cp -a "$BOOT_BUILD/stage/usr/lib/dracut/modules.d/." "$base/modules.d/"
 	local mod=$base/modules.d/99gpupass-test
-	mkdir -p "$mod"
+	dracut_report_module "$mod" '"$moddir/gpupass-report"'
 	cp "$BOOT_LIB/gpupass-report" "$mod/gpupass-report"
-	cat >"$mod/module-setup.sh" <<-EOT
-	#!/bin/bash
-	check() { return 255; }
-	depends() { echo gpupass; }
-	installkernel() { hostonly='' instmods $HOST_DRIVERS; }
-	install() {
-		inst_multiple lspci grep readlink dmesg sed cat sync poweroff
-		inst_simple /usr/share/misc/pci.ids
-		inst_simple "\$moddir/gpupass-report" /usr/bin/gpupass-report
-		inst_hook initqueue/settled 99 "\$moddir/report-hook.sh"
-		# dracut-initqueue.service only starts when this exists.
-		: >"\$initdir/lib/dracut/need-initqueue"
-	}
-	EOT
-	echo '/usr/bin/gpupass-report' >"$mod/report-hook.sh"
-	chmod +x "$mod/module-setup.sh" "$mod/gpupass-report"
+	chmod +x "$mod/gpupass-report"
 }
 
 # build_dracut NAME CONF [VARIANT]: image for KVER with the package, CONF as config.

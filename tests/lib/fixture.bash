@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fixture sysfs trees for the unit tests: small builders, one call per fact.
 # A tree is shaped like the kernel's: bus/pci/devices/ADDR links into
 # devices/pci0000:00/ADDR, iommu_group links to kernel/iommu_groups/N, and
@@ -19,8 +20,33 @@ fx_init() {
 		"$SYS/devices/pci0000:00"
 	: >"$SYS/bus/pci/drivers_probe"
 	: >"$KMSG"
+	# A sanitizer report goes to a file of this test's, which teardown reads.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$BATS_TEST_TMPDIR/sanitizer"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$BATS_TEST_TMPDIR/sanitizer"
 	echo "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet" >"$CMDLINE"
 	fx_fake_modprobe
+}
+
+# Every test fails when the sanitizer build reported anything (a leak at
+# exit included), whatever exit status the test expected. A test file that
+# needs a teardown of its own must call fx_teardown from it.
+fx_teardown() {
+	local f
+	for f in "$BATS_TEST_TMPDIR"/sanitizer.*; do
+		[ -e "$f" ] || continue
+		echo "sanitizer report from $GPUPASS:"
+		cat "$f"
+		return 1
+	done
+}
+teardown() { fx_teardown; }
+
+# fx_needs WHAT WHY: a test that cannot run here fails, except under
+# `make check-unit` (GPUPASS_TEST_SKIP_OK, set by tests/run-all unit), where
+# it is skipped and the runner counts the skip.
+fx_needs() {
+	if [ -n "${GPUPASS_TEST_SKIP_OK:-}" ]; then skip "needs $1: $2"; fi
+	fail "needs $1 ($2); make check installs tests/deps.txt and runs as root"
 }
 
 # fx_dev ADDR VENDOR:DEVICE CLASS [GROUP|-] [DRIVER|-] [HEADER]
@@ -31,6 +57,9 @@ fx_dev() {
 	echo "0x${id%%:*}" >"$dir/vendor"
 	echo "0x${id##*:}" >"$dir/device"
 	echo "0x$class" >"$dir/class"
+	# Subsystem ids as a board vendor sets them; gpupass must never match on them.
+	echo "0x1462" >"$dir/subsystem_vendor"
+	echo "0x8c96" >"$dir/subsystem_device"
 	echo "(null)" >"$dir/driver_override"
 	# 64 bytes of config space; byte 0x0e is the header type.
 	{ head -c 14 /dev/zero; printf "\\x$(printf %02x "$header")"; head -c 49 /dev/zero; } >"$dir/config"
@@ -89,9 +118,11 @@ SH
 }
 
 # A GPU card as it sits in slot 01:00: VGA, HDMI audio, USB, USB-C (UCSI).
+# Function 0 of a multi-function card sets bit 7 of its header type (0x80),
+# as real cards do; only bits 0-6 say "not a bridge".
 fx_card() {
 	local bus=${1:-01} group=${2:-14} vid=${3:-10de:1e84}
-	fx_dev "0000:$bus:00.0" "$vid" 030000 "$group" nouveau
+	fx_dev "0000:$bus:00.0" "$vid" 030000 "$group" nouveau 128
 	fx_dev "0000:$bus:00.1" 10de:10f8 040300 "$group" snd_hda_intel
 	fx_dev "0000:$bus:00.2" 10de:1ad8 0c0330 "$group" xhci_hcd
 	fx_dev "0000:$bus:00.3" 10de:1ad9 0c8000 "$group" nvidia-gpu

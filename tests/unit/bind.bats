@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Binding: the order of writes, loading vfio-pci, reading back, logging, never failing the boot.
 load '../lib/fixture'
 
@@ -53,7 +54,13 @@ setup() {
 
 @test "a function vfio-pci took on load is not probed again" {
 	run gp bind
+	assert_success
 	[ ! -s "$SYS/bus/pci/drivers_probe" ]
+	run cat "$KMSG"
+	assert_line "<14>gpupass: group 14: 0000:01:00.3: on vfio-pci"
+	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+	run grep -x "group 14 bound 4 4" "$RUN/status"
+	assert_success
 }
 
 @test "running twice is harmless: nothing is written the second time" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Kernel command line: gpupass=off|on|dry-run and gpupass.add=, later ones winning.
 load '../lib/fixture'
 
@@ -37,6 +38,10 @@ untouched() {
 	run gp bind
 	assert_success
 	untouched
+	run cat "$KMSG"
+	assert_output "<13>gpupass: disabled by gpupass=off on the kernel command line: binding nothing"
+	run grep -x "mode off" "$RUN/status"
+	assert_success
 }
 
 @test "gpupass=dry-run logs the plan and binds nothing" {
@@ -63,13 +68,34 @@ untouched() {
 @test "a later gpupass= overrides an earlier one" {
 	echo "gpupass=off gpupass=on" >"$CMDLINE"
 	run gp bind
+	assert_success
 	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+	run cat "$KMSG"
+	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+	run grep -x "mode bind" "$RUN/status"
+	assert_success
 }
 
 @test "an earlier gpupass= is overridden by a later off" {
 	echo "gpupass=on gpupass=dry-run gpupass=off" >"$CMDLINE"
 	run gp bind
+	assert_success
 	untouched
+	run cat "$KMSG"
+	assert_output "<13>gpupass: disabled by gpupass=off on the kernel command line: binding nothing"
+	run grep -x "mode off" "$RUN/status"
+	assert_success
+}
+
+@test "a later gpupass=dry-run overrides an earlier off" {
+	echo "gpupass=off gpupass=dry-run" >"$CMDLINE"
+	run gp bind
+	assert_success
+	untouched
+	run cat "$KMSG"
+	assert_line "<13>gpupass: dry-run: group 14: would bind 4 functions"
+	run grep -x "mode dry-run" "$RUN/status"
+	assert_success
 }
 
 @test "gpupass.add= adds an entry, words separated by commas" {
@@ -103,6 +129,7 @@ untouched() {
 @test "an unknown gpupass= value is an error and binds nothing" {
 	echo "gpupass=yes" >"$CMDLINE"
 	run gp bind
+	assert_success
 	untouched
 	run cat "$KMSG"
 	assert_line "<11>gpupass: kernel command line: gpupass=yes: unknown value (on, off or dry-run)"
@@ -116,9 +143,13 @@ untouched() {
 }
 
 @test "other parameters that merely contain gpupass are ignored" {
-	echo "mygpupass=off foo.gpupass=1" >"$CMDLINE"
+	echo "mygpupass=off foo.gpupass=1 gpupassthrough=1" >"$CMDLINE"
 	run gp bind
+	assert_success
 	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+	run cat "$KMSG"
+	refute_output --partial "kernel command line"
+	assert_line "<13>gpupass: done: 1 group on vfio-pci, 0 targets skipped"
 }
 
 @test "a missing command line file is an empty command line" {
@@ -126,4 +157,6 @@ untouched() {
 	run gp bind
 	assert_success
 	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+	run cat "$KMSG"
+	assert_line "<13>gpupass: done: 1 group on vfio-pci, 0 targets skipped"
 }

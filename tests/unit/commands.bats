@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The host-side commands: list, check, status, and the command line of gpupass itself.
 load '../lib/fixture'
 
@@ -57,7 +58,11 @@ IDS
 @test "list and check write nothing" {
 	find "$SYS" "$BATS_TEST_TMPDIR" -type f -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/before"
 	run gp list
+	assert_success
+	assert_line --partial "IOMMU group 15"
 	run gp check
+	assert_success
+	assert_line --partial "ok: 1 group would be bound"
 	find "$SYS" "$BATS_TEST_TMPDIR" -type f ! -name before ! -name after -exec md5sum {} + | sort >"$BATS_TEST_TMPDIR/after"
 	grep -v ' .*/before$' "$BATS_TEST_TMPDIR/before" | diff - "$BATS_TEST_TMPDIR/after"
 	[ ! -e "$RUN" ]
@@ -76,6 +81,9 @@ IDS
 	echo "02:00.0 10de:1e84 oops" >"$CONF"
 	run gp check
 	assert_failure 1
+	assert_output --partial "$CONF:1: unknown word (expected an address, a vendor:device id or allow-critical): 'oops'"
+	assert_output --partial "1 error: at boot gpupass would bind nothing"
+	refute_output --partial "would bind 4 functions"
 }
 
 @test "check exits 3 when a target would be refused" {
@@ -154,9 +162,8 @@ IDS
 	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,'
 	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"snd_hda_intel"}'
 	assert_output --partial '"exit":3}'
-	if command -v python3 >/dev/null; then
-		python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$output"
-	fi
+	command -v jq >/dev/null || fx_needs jq "to parse the JSON"
+	jq -e . >/dev/null <<<"$output"
 }
 
 @test "status exits 5 when gpupass did not run in this boot" {

@@ -173,7 +173,7 @@ as_nobody() {
 }
 
 @test "list, check and status run as nobody, say what they say as root and write nothing" {
-	[ "$(id -u)" = 0 ] || skip "needs root to become nobody"
+	[ "$(id -u)" = 0 ] || fx_needs root "to become nobody"
 	fx_card 02 15
 	echo "02:00.0" >"$CONF"
 	gp bind

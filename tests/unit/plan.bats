@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Planning and the safety policy: which groups are bound, refused or skipped, and why.
 load '../lib/fixture'
 
@@ -86,7 +87,60 @@ setup() {
 	fx_card 01 14
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	[ "$(fx_override_of 0000:00:00.1)" = "(null)" ]
+	[ "$(fx_override_of 0000:01:00.0)" = vfio-pci ]
+	run cat "$KMSG"
+	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+	refute_output --partial "0000:00:00.1: driver_override"
+	run grep -c "^function 14 " "$RUN/status"
+	assert_output 4
+	run gp check
+	assert_success
+	assert_line "group 14: 0000:00:00.1 [1022:1480] Host bridge: bridge, stays on no driver"
+}
+
+@test "function 0 of a multi-function card (header type 0x80) is bound, not taken for a bridge" {
+	fx_card 01 14
+	echo "01:00.0" >"$CONF"
+	[ "$(od -An -tx1 -j14 -N1 "$SYS/devices/pci0000:00/0000:01:00.0/config")" = " 80" ]
+	run gp bind
+	assert_success
+	[ "$(fx_override_of 0000:01:00.0)" = vfio-pci ]
+	run cat "$KMSG"
+	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+	refute_output --partial "is a bridge"
+}
+
+@test "a pinned entry whose vendor differs (same device id) binds nothing" {
+	fx_card 01 14
+	echo "01:00.0 1002:1e84" >"$CONF"
+	run gp bind
+	assert_success
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "(null)" ]; done
+	run cat "$KMSG"
+	assert_line --partial "<11>gpupass: $CONF:1: 0000:01:00.0 is [10de:1e84], not [1002:1e84]: the card was moved or replaced; binding nothing for this entry"
+	run gp check
+	assert_failure 3
+}
+
+@test "a pinned entry whose device differs (same vendor) binds nothing" {
+	fx_card 01 14
+	echo "01:00.0 10de:2204" >"$CONF"
+	run gp bind
+	assert_success
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "(null)" ]; done
+	run cat "$KMSG"
+	assert_line --partial "<11>gpupass: $CONF:1: 0000:01:00.0 is [10de:1e84], not [10de:2204]: the card was moved or replaced"
+}
+
+@test "an id entry matches vendor:device, never the subsystem ids" {
+	fx_card 01 14
+	# fx_dev gives every function subsystem 1462:8c96.
+	echo "1462:8c96" >"$CONF"
+	run gp check
+	assert_failure 3
+	assert_line --partial "no device [1462:8c96] present: nothing to bind for this entry"
 }
 
 @test "an entry naming a bridge is refused with advice" {

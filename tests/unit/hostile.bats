@@ -126,7 +126,7 @@ nothing_bound() {
 }
 
 @test "an iommu_group link whose name is not a number refuses the entry" {
-	ln -sfn ../../../kernel/iommu_groups/x14 "$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
+	fx_link ../../../kernel/iommu_groups/x14 "$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
 	echo "01:00.0" >"$CONF"
 	run gp bind
 	nothing_bound
@@ -136,7 +136,7 @@ nothing_bound() {
 
 # klibc's strtol wraps instead of reporting ERANGE: 2^64 + 14 must not read as group 14.
 @test "an iommu_group link whose number overflows refuses the entry" {
-	ln -sfn ../../../kernel/iommu_groups/18446744073709551630 \
+	fx_link ../../../kernel/iommu_groups/18446744073709551630 \
 		"$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
 	echo "01:00.0" >"$CONF"
 	run gp bind

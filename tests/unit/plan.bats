@@ -290,7 +290,7 @@ setup() {
 
 @test "a looping iommu_group link is not followed" {
 	fx_card 01 14
-	ln -sfn iommu_group "$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
+	fx_link iommu_group "$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
 	echo "01:00.0" >"$CONF"
 	run gp bind
 	assert_success

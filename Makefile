@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gpupass: `make` builds the static klibc binary; `make check` runs every test.
 VERSION   = 0.1.0
 PREFIX   ?= /usr

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Carrying out a plan. Per function, in the order the kernel needs:
  *   1. driver_override = vfio-pci   (so no host driver can take it back)

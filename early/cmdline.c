@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Kernel command line parameters:
  *   gpupass=on|off|dry-run   the mode for this boot (off is the rescue switch)

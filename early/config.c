@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The entry syntax, shared by /etc/gpupass.conf and gpupass.add=:
  *

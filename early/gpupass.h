@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gpupass: hand whole IOMMU groups to vfio-pci from the initramfs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * IOMMU groups: who is in one, and whether a VM could use it.
  */

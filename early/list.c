@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * `gpupass list`: every IOMMU group with its functions, the view every
  * passthrough guide asks users to produce with a script, plus which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Messages. On the boot path each message is one /dev/kmsg record
  * "<PRI>gpupass: text", the shape klibc's syslog() writes; host commands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gpupass COMMAND [OPTIONS]: the commands, their options and exit codes.
  * Only this file turns results into exit codes; the rest never exits.

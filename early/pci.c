@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PCI function table, read from SYSFS/bus/pci/devices as planning asks
  * for functions, and only what planning needs. Everything else is read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Planning: entries -> functions -> IOMMU groups -> what to bind.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The status record: what the boot path planned and did, kept in
  * RUNDIR/status (/run survives the switch to the real root), and

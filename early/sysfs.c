@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Plain checked I/O on sysfs attributes and links. Every function returns
  * 0 or a length on success and -errno on failure; callers add the path.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gpupass boot wrapper, shared by the initramfs-tools init-top script and the dracut pre-udev hook.
 # Both run it before udev starts, so vfio-pci claims the target devices before their host drivers
 # can. dracut sources its hooks and initramfs-tools sources this file from its script: no exit, no

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Hardening: libFuzzer harnesses (tests/fuzz) and the analysers (tests/analysis).
 #   make fuzz                 every fuzzer for FUZZ_SECONDS each (make -j2 fuzz: two at a time)
 #   make fuzz-config          one of them

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Manual pages and the source tarball.
 #   make install-man    man/gpupass.8 and man/gpupass.conf.5 under $(DESTDIR)$(PREFIX)/share/man
 #   make lint-man       mandoc -T lint, clean but for pages not installed on this machine

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Reproduction of the Arch wiki "vfio-pci-override.sh" recipe (PCI passthrough via OVMF,
 # binding with driver_override), written for the benchmarks from its documented behaviour,
 # not copied:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Reproduction of the IOMMU group listing loop that passthrough guides (the Arch wiki's
 # "Ensuring that the groups are valid" among them) ask users to run, written for the
 # benchmarks from its documented behaviour, not copied:

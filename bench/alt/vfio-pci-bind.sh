@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Reproduction of a vfio-pci-bind style script, written for the benchmarks from the
 # documented behaviour of such scripts (vfio-pci-bind's README), not copied:
 #   vfio-pci-bind.sh [VENDOR:DEVICE] DOMAIN:BUS:DEVICE.FUNCTION

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # dracut module: gpupass binds chosen PCI devices to vfio-pci before udev starts.
 
 check() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make demo: from a fresh clone to a booted machine whose card gpupass gave to vfio-pci.
 # Installs what it needs (as root), builds gpupass, fetches a Debian kernel, makes an
 # initramfs with the package's initramfs-tools hook and an /etc/gpupass.conf that names the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # dracut: real dracut images (systemd in the initramfs) for Debian 12 and 13 kernels, booted in
 # QEMU.
 

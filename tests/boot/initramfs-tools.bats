@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # initramfs-tools: real mkinitramfs images for Debian 12 and 13 kernels, booted in QEMU.
 
 load /usr/lib/bats/bats-support/load

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The kernel command line: gpupass=, gpupass.add= and everything else the
  * boot loader puts there, quotes included. The parser works in place, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The whole /etc/gpupass.conf loader: the input is the file. It goes
  * through a memfd so that gp_config_load reads it by path, as it does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The entry syntax (config lines and gpupass.add= values): whatever the
  * bytes, gp_parse_entry either rejects the text or yields an entry that

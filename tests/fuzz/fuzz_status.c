@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The status record as `gpupass status` and `gpupass check` read it back
  * from /run/gpupass/status: whatever the bytes, gp_status_parse keeps only

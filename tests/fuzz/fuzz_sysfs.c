@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sysfs readers and the planner over a tree the input builds: attribute
  * contents, link targets (dangling, looping, odd depth), directories where

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The configuration file: syntax, errors at file:line, and "any error binds nothing".
 load '../lib/fixture'
 

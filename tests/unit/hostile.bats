@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Hostile inputs not covered by the other suites: each has one exact outcome,
 # an error naming file and line (or attribute and function), nothing bound,
 # and the documented exit status. Also: the host commands need no privileges.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Reading the status record back (gpupass status, gpupass check): a line is
 # believed only in the exact shape gpupass writes it; any other line is
 # reported at RUN/status:LINE and left out, and status then exits 3.

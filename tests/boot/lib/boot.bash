@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the boot tests: stage the package, build real initramfs images with
 # initramfs-tools and dracut for real Debian kernels, boot them in QEMU, read the report.
 # Everything lands in $BOOT_BUILD (build/boot); kernels are cached in $GPUPASS_CACHE.

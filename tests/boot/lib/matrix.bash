@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The boot matrix shared by initramfs-tools.bats and dracut.bats: which images to build, which
 # boots to run, and what each case must show. One setup per generator builds every image and
 # runs every boot (GPUPASS_JOBS at a time); each test then reads its own report.

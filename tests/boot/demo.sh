@@ -14,7 +14,7 @@ suite=${GPUPASS_DEMO_SUITE:-bookworm}
 say() { printf '\n== %s\n' "$*"; }
 
 missing=()
-for pkg in make libklibc-dev $(grep -v '^#' tests/boot/deps.txt); do
+for pkg in make gcc libklibc-dev $(grep -v '^#' tests/boot/deps.txt); do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

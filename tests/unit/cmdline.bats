@@ -161,3 +161,15 @@ untouched() {
 	run cat "$KMSG"
 	assert_line "<13>gpupass: done: 1 group on vfio-pci, 0 targets skipped"
 }
+
+@test "double quotes keep a blank inside one parameter, as the kernel's parser does" {
+	rm "$CONF"
+	# Split at the blank, the entry would lose its pin and bind 02:00.0.
+	echo 'root=/dev/sda1 "gpupass.add=02:00.0 1002:1e84" quiet' >"$CMDLINE"
+	run gp bind
+	assert_success
+	[ "$(fx_override_of 0000:02:00.0)" = "(null)" ]
+	[ "$(fx_driver_of 0000:02:00.0)" = nouveau ]
+	run cat "$KMSG"
+	assert_line --partial "<11>gpupass: kernel command line:1: 0000:02:00.0 is [10de:1e84], not [1002:1e84]"
+}

@@ -196,3 +196,18 @@ bad_line() {
 	assert_failure 1
 	assert_output --partial "cannot read: larger than 1 MiB"
 }
+
+@test "a domain of nine hex digits is an error" {
+	bad_line "000000000:01:00.0" "bad PCI domain (1 to 8 hex digits): '000000000:01:00.0'"
+}
+
+@test "an id with a three-digit vendor is an error, not vendor 010d" {
+	bad_line "10d:1e84" "neither a vendor:device id (4+4 hex digits) nor an address (bus:device.function): '10d:1e84'"
+}
+
+@test "an escape character (0x1b) in a line is an error" {
+	printf '01:00.0\n01:00.0 \033[2J\n' >"$CONF"
+	run gp check
+	assert_failure 1
+	assert_output --partial "error: $CONF:2: control character in line: '01:00.0 \\x1b[2J'"
+}

@@ -354,3 +354,14 @@ traced_check() {
 	run grep -E '0000:01:00\.0>, "(class|config|iommu_group|driver)"' "$BATS_TEST_TMPDIR/trace"
 	assert_success
 }
+
+@test "a single SR-IOV virtual function is enough to refuse the group" {
+	fx_dev 0000:05:00.0 1002:7362 038000 30 amdgpu
+	fx_attr 0000:05:00.0 sriov_numvfs 1
+	echo "05:00.0" >"$CONF"
+	run gp bind
+	assert_success
+	[ "$(fx_override_of 0000:05:00.0)" = "(null)" ]
+	run cat "$KMSG"
+	assert_line --partial "<11>gpupass: group 30: refused: 0000:05:00.0 [1002:7362] Display controller has 1 SR-IOV virtual functions enabled"
+}

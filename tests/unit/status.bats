@@ -134,3 +134,20 @@ record_line() {
 	assert_line "error: $RUN/status:3: bad config hash (16 lowercase hex digits, or none): 'config $CONF e5ebeb193a23bb89ffffffff'"
 	refute_output --partial "differs from the one this boot used"
 }
+
+@test "a function address with a device number above 1f is reported" {
+	record_line 5 "function 15 0000:02:2f.0 10de:1e84"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:5: bad PCI address (DOMAIN:BB:DD.F in lowercase hex): 'function 15 0000:02:2f.0 10de:1e84'"
+}
+
+@test "--json escapes quotes and backslashes in a driver's name" {
+	fx_bind 0000:02:00.1 'we"ird\drv'
+	run gp status --json
+	assert_failure 3
+	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"we\"ird\\drv"}'
+	command -v jq >/dev/null || fx_needs jq "to parse the JSON"
+	run jq -r '.groups[0].functions_list[1].driver' <<<"$output"
+	assert_output 'we"ird\drv'
+}

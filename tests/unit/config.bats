@@ -211,3 +211,15 @@ bad_line() {
 	assert_failure 1
 	assert_output --partial "error: $CONF:2: control character in line: '01:00.0 \\x1b[2J'"
 }
+
+@test "the highest numbers in range are accepted: device 1f, function 7, bus ff, an eight-digit domain" {
+	fx_dev 0000:ff:1f.7 8086:1234 0c0330 40 xhci_hcd
+	printf '0000:ff:1f.7\n' >"$CONF"
+	run gp check
+	assert_success
+	assert_output --partial "$CONF:1: 0000:ff:1f.7 [8086:1234] USB controller (xhci_hcd) is in IOMMU group 40"
+	printf 'ffffffff:01:00.0\n' >"$CONF"
+	run gp check
+	assert_failure 3
+	assert_output --partial "no PCI device at ffffffff:01:00.0"
+}

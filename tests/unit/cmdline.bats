@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # Kernel command line: gpupass=off|on|dry-run and gpupass.add=, later ones winning.
+bats_require_minimum_version 1.5.0
 load '../lib/fixture'
 
 setup() {
@@ -121,9 +122,15 @@ untouched() {
 	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
 }
 
-@test "a missing command line file is an empty command line" {
+@test "a --cmdline naming a missing file: check refuses it, bind binds nothing" {
 	rm "$CMDLINE"
+	run --separate-stderr gp check
+	assert_failure 2
+	assert_equal "$output" ""
+	assert_equal "$stderr" "gpupass: --cmdline $CMDLINE: no such file"
 	run gp bind
 	assert_success
-	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+	untouched
+	run cat "$KMSG"
+	assert_line "<11>gpupass: $CMDLINE: cannot read: No such file or directory"
 }

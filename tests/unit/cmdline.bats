@@ -134,3 +134,30 @@ untouched() {
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CMDLINE: cannot read: No such file or directory"
 }
+
+@test "an empty gpupass.add= is named as empty, and binds nothing" {
+	echo "root=/dev/sda1 gpupass.add= quiet" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "error: kernel command line: gpupass.add= is empty (give an address or a vendor:device id)"
+	run gp bind
+	untouched
+}
+
+@test "bind --dry-run says the option asked for it, not the command line" {
+	echo "quiet" >"$CMDLINE"
+	run gp bind --dry-run
+	run cat "$KMSG"
+	assert_line "<13>gpupass: gpupass 0.1.0: 1 entry, dry-run (--dry-run): binding nothing"
+	refute_output --partial "gpupass=dry-run"
+}
+
+@test "check mentions gpupass=dry-run on the command line, as it does gpupass=off" {
+	echo "quiet gpupass=dry-run" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_success
+	assert_line "this boot has gpupass=dry-run on its kernel command line: it bound nothing"
+	echo "quiet gpupass=off" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_line "this boot has gpupass=off on its kernel command line"
+}

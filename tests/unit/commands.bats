@@ -73,6 +73,26 @@ IDS
 	assert_line "ok: 1 group would be bound"
 }
 
+@test "check: the plan on stdout, diagnostics on stderr" {
+	fx_dev 0000:00:14.0 8086:a36d 0c0330 15 xhci_hcd
+	run --separate-stderr gp check
+	assert_success
+	assert_line "group 15: would bind 5 functions"
+	assert_line "ok: 1 group would be bound"
+	refute_output --partial "warning:"
+	assert_equal "$stderr" "warning: group 15: 0000:00:14.0 [8086:a36d] USB controller (on xhci_hcd) is not part of the card but shares its IOMMU group: it goes to vfio-pci too"
+}
+
+@test "a wrong pinned id: its error and the summary agree, both on stderr, exit 3" {
+	echo "02:00.0 10de:2204" >"$CONF"
+	run --separate-stderr gp check
+	assert_failure 3
+	assert_output ""
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"error: $CONF:1: 0000:02:00.0 is [10de:1e84], not [10de:2204]: the card was moved or replaced; binding nothing for this entry (fix the entry, then regenerate the initramfs)" \
+		"error: 1 target would not be bound; 0 groups would be")"
+}
+
 @test "check exits 1 on configuration errors" {
 	echo "02:00.0 10de:1e84 oops" >"$CONF"
 	run gp check
@@ -166,6 +186,9 @@ IDS
 	assert_failure 3
 	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,"reason":"1 of 4 functions not on vfio-pci","exit":3,'
 	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"snd_hda_intel"}'
+	rm "$SYS/devices/pci0000:00/0000:02:00.1/driver"
+	run gp status --json
+	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":null}'
 	assert_output --partial '"exit":3}'
 	if command -v python3 >/dev/null; then
 		python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$output"

@@ -96,12 +96,23 @@ usage_error() {
 }
 
 @test "--help, the man page and the README name the same commands and options" {
-	local top=$BATS_TEST_DIRNAME/../.. word
+	local top=$BATS_TEST_DIRNAME/../.. man=$BATS_TEST_DIRNAME/../../man/gpupass.8 word
 	run "$GPUPASS" help
-	for word in $(grep -oE '^  [a-z]+ ' <<<"$output") $(grep -oE -- '(^|, )--?[a-zA-Z-]+' <<<"$output" | sed 's/^, //'); do
-		grep -qF -- "$word" "$top/README.md" || fail "README.md does not mention $word"
-		grep -qF -- "$(sed 's/-/\\-/g' <<<"$word")" "$top/man/gpupass.8" ||
-			grep -qE -- "(Cm|Fl) ${word#-}" "$top/man/gpupass.8" || fail "gpupass.8 does not mention $word"
+	for word in $(grep -oE '^  [a-z]+ ' <<<"$output"); do
+		grep -qE "^\.It Cm $word( |\$)" "$man" || fail "gpupass.8 does not describe the command $word"
+		grep -qF -- "gpupass $word" "$top/README.md" || fail "README.md does not mention gpupass $word"
+	done
+	for word in $(grep -oE -- '(^  |, )--?[a-zA-Z-]+' <<<"$output" | sed 's/^, //; s/^  //'); do
+		grep -qF -- "\`$word" "$top/README.md" || fail "README.md does not mention $word"
+		case $word in
+		--*) grep -qF -- "\\-$(sed 's/-/\\-/g' <<<"${word#--}")" "$man" ;;
+		*) grep -qE -- "Fl ${word#-}( |\$)" "$man" ;;
+		esac || fail "gpupass.8 does not mention $word"
+	done
+	# And the other way round: every option the man page describes is in --help.
+	for word in $(grep -oE '^\.It Fl [a-zA-Z\\-]+' "$man" | sed 's/^\.It Fl //; s/\\//g'); do
+		word=-$word
+		assert_output --partial -- "$word"
 	done
 }
 

@@ -259,27 +259,27 @@ static const struct command {
  */
 static const struct option {
 	const char *name;
-	char letter;
 	const char *arg, *need;
-	unsigned cmds;
 	const char *help;
+	unsigned cmds;
+	char letter;
 } options[] = {
-	{ "config", 0, "FILE", "a file", C_ALL, "configuration (default /etc/gpupass.conf)" },
-	{ "cmdline", 0, "FILE", "a file", C_ALL, "kernel command line (default /proc/cmdline)" },
-	{ "sysfs", 0, "DIR", "a directory", C_ALL, "sysfs root (default /sys)" },
-	{ "kmsg", 0, "FILE", "a file", C_ALL, "kernel log device (default /dev/kmsg)" },
-	{ "run", 0, "DIR", "a directory", C_ALL, "status record directory (default /run/gpupass)" },
-	{ "dev", 0, "DIR", "a directory", C_ALL, "device directory, for /dev/vfio (default /dev)" },
-	{ "modprobe", 0, "PATH", "a path", C_ALL, "modprobe to load vfio-pci (default: searched)" },
-	{ "pci-ids", 0, "FILE", "a file", C_ALL, "PCI names database (default: searched)" },
-	{ "dry-run", 0, NULL, NULL, C_BIND, "log the plan, bind nothing" },
-	{ "json", 0, NULL, NULL, C_STATUS, "print JSON" },
-	{ NULL, 's', "ADDR", "an address ([domain:]bus:device.function, as lspci -s)", C_LIST,
-	  "only the groups holding the function at ADDR" },
-	{ NULL, 'd', "VENDOR:DEVICE", "a vendor:device id (as lspci -d)", C_LIST,
-	  "only the groups holding a function with this id" },
-	{ "help", 'h', NULL, NULL, C_ALL, "this text" },
-	{ "version", 'V', NULL, NULL, C_ALL, "the version" },
+	{ "config", "FILE", "a file", "configuration (default /etc/gpupass.conf)", C_ALL, 0 },
+	{ "cmdline", "FILE", "a file", "kernel command line (default /proc/cmdline)", C_ALL, 0 },
+	{ "sysfs", "DIR", "a directory", "sysfs root (default /sys)", C_ALL, 0 },
+	{ "kmsg", "FILE", "a file", "kernel log device (default /dev/kmsg)", C_ALL, 0 },
+	{ "run", "DIR", "a directory", "status record directory (default /run/gpupass)", C_ALL, 0 },
+	{ "dev", "DIR", "a directory", "device directory, for /dev/vfio (default /dev)", C_ALL, 0 },
+	{ "modprobe", "PATH", "a path", "modprobe to load vfio-pci (default: searched)", C_ALL, 0 },
+	{ "pci-ids", "FILE", "a file", "PCI names database (default: searched)", C_ALL, 0 },
+	{ "dry-run", NULL, NULL, "log the plan, bind nothing", C_BIND, 0 },
+	{ "json", NULL, NULL, "print JSON", C_STATUS, 0 },
+	{ NULL, "ADDR", "an address ([domain:]bus:device.function, as lspci -s)",
+	  "only the groups holding the function at ADDR", C_LIST, 's' },
+	{ NULL, "VENDOR:DEVICE", "a vendor:device id (as lspci -d)",
+	  "only the groups holding a function with this id", C_LIST, 'd' },
+	{ "help", NULL, NULL, "this text", C_ALL, 'h' },
+	{ "version", NULL, NULL, "the version", C_ALL, 'V' },
 };
 #define N_OPTIONS ((int)(sizeof(options) / sizeof(options[0])))
 
@@ -289,7 +289,7 @@ static void command_names(unsigned cmds, char *buf, size_t len)
 	int i, n = 0, total = 0;
 
 	for (i = 0; i < N_COMMANDS; i++)
-		total += (cmds >> i) & 1;
+		total += (int)((cmds >> i) & 1);
 	buf[0] = '\0';
 	for (i = 0; i < N_COMMANDS; i++) {
 		if (!((cmds >> i) & 1))
@@ -365,6 +365,8 @@ static int set_filter(struct ctx *x, const struct option *o, const char *val, un
 	struct gp_entry e;
 
 	memset(&e, 0, sizeof(e));
+	if (!val)
+		return usage_error("%s needs %s", opt, o->need);
 	if (strlen(val) >= sizeof(buf))
 		return usage_error("%s: too long: '%s'", opt, val);
 	gp_copy(buf, val, sizeof(buf));

@@ -60,6 +60,12 @@ static void add_entry(struct gp_config *c, const char *value, int index)
 	for (i = 0; buf[i]; i++)
 		if (buf[i] == ',')
 			buf[i] = ' ';
+	if (!buf[strspn(buf, " ")]) {
+		gp_log(GP_ERR, ORIGIN ": gpupass.add=%s is empty (give an address or a vendor:device id)",
+		       value);
+		c->errors++;
+		return;
+	}
 	gp_copy(e.text, buf, sizeof(e.text));
 	e.origin = ORIGIN;
 	e.line = index;
@@ -103,7 +109,7 @@ void gp_cmdline_parse(struct gp_config *c, char *line)
 	}
 }
 
-/* A missing command line file (no /proc in a test) is an empty command line. */
+/* Returns 0, or -errno when the file cannot be read; the caller decides what a missing one means. */
 int gp_cmdline_load(struct gp_config *c, const char *path)
 {
 	size_t len;
@@ -111,7 +117,7 @@ int gp_cmdline_load(struct gp_config *c, const char *path)
 	char *buf = gp_read_file(path, 65536, &len, &err);
 
 	if (!buf)
-		return err == ENOENT ? 0 : -err;
+		return -err;
 	if (memchr(buf, '\0', len)) {
 		gp_log(GP_ERR, "%s: NUL byte in the command line", path);
 		c->errors++;

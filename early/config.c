@@ -231,6 +231,10 @@ static const char *line_trouble(const char *s, size_t n)
 	return NULL;
 }
 
+/*
+ * One line. A comment may hold any bytes (an editor's UTF-8, a name with an
+ * accent): only the text before '#' must be an entry.
+ */
 static void config_line(struct gp_config *c, const char *path, int lineno,
 			const char *s, size_t n)
 {
@@ -240,6 +244,9 @@ static void config_line(struct gp_config *c, const char *path, int lineno,
 	size_t i;
 
 	memset(&e, 0, sizeof(e));
+	hash = memchr(s, '#', n);
+	if (hash)
+		n = (size_t)(hash - s);
 	msg = line_trouble(s, n);
 	if (msg) {
 		show(shown, sizeof(shown), s, n);
@@ -249,9 +256,6 @@ static void config_line(struct gp_config *c, const char *path, int lineno,
 	}
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	hash = strchr(buf, '#');
-	if (hash)
-		buf[hash - buf] = '\0';
 	for (i = strlen(buf); i > 0 && (buf[i - 1] == ' ' || buf[i - 1] == '\t' || buf[i - 1] == '\r'); i--)
 		buf[i - 1] = '\0';
 	for (i = 0; buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'; i++)
@@ -296,7 +300,14 @@ int gp_config_load(struct gp_config *c, const char *path)
 		return -err;
 	}
 	c->hash = gp_hash(buf, len);
-	for (start = 0, i = 0; i <= len; i++) {
+	start = 0;
+	/* Notepad and some Windows editors begin UTF-8 files with a byte-order mark. */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		gp_log(GP_WARN, "%s:1: UTF-8 byte-order mark skipped (an editor added it; it is harmless)",
+		       path);
+		start = 3;
+	}
+	for (i = start; i <= len; i++) {
 		if (i < len && buf[i] != '\n')
 			continue;
 		lineno++;

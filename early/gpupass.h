@@ -41,6 +41,7 @@ enum {
 	GP_EXIT_PLAN = 3,     /* check: a target would not be bound; status: not all on vfio-pci */
 	GP_EXIT_VIABLE = 4,   /* status: a group is not viable for a VM */
 	GP_EXIT_NORECORD = 5, /* status: gpupass did not run in this boot */
+	GP_EXIT_NODE = 6,     /* status: every function on vfio-pci, but no /dev/vfio/N */
 };
 
 /* Every path gpupass touches is built from these; tests point them at fixtures. */
@@ -170,7 +171,8 @@ const char *gp_class_name(unsigned class);
 
 /* ---- iommu.c ---- */
 int gp_group_members(const struct gp_paths *p, int group, char ***names, int *n);
-enum { GP_VIABLE_YES = 1, GP_VIABLE_NO = 0, GP_VIABLE_UNKNOWN = -1 };
+/* NONODE: no /dev/vfio/N, which vfio makes once a member is on vfio-pci. */
+enum { GP_VIABLE_YES = 1, GP_VIABLE_NO = 0, GP_VIABLE_UNKNOWN = -1, GP_VIABLE_NONODE = -2 };
 int gp_group_viable(const struct gp_paths *p, int group, char *why, size_t len);
 
 /* ---- plan.c ---- */
@@ -199,7 +201,7 @@ struct gp_plan {
 };
 
 int gp_plan_build(const struct gp_paths *p, const struct gp_config *c,
-		  struct gp_pci *pci, struct gp_plan *plan);
+		  struct gp_pci *pci, struct gp_plan *plan, int absent);
 void gp_plan_free(struct gp_plan *plan);
 void gp_plan_show(const struct gp_plan *plan, int dry_run);
 void gp_dev_describe(const struct gp_dev *d, char *buf, size_t len);
@@ -232,8 +234,7 @@ struct gp_status {
 	int errors;               /* bad lines (and a cut record end), reported and left out */
 };
 
-int gp_status_parse(struct gp_status *st, const char *path, const char *buf, size_t len,
-		    int to_stderr);
+int gp_status_parse(struct gp_status *st, const char *path, const char *buf, size_t len);
 void gp_status_free(struct gp_status *st);
 int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
 		    const struct gp_plan *plan, const char *mode);
@@ -241,6 +242,6 @@ int gp_status_config_changed(const struct gp_paths *p);
 int gp_cmd_status(const struct gp_paths *p, int json);
 
 /* ---- list.c ---- */
-int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c);
+int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c, const struct gp_entry *filter);
 
 #endif

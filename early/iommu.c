@@ -39,13 +39,16 @@ int gp_group_viable(const struct gp_paths *p, int group, char *why, size_t len)
 		return GP_VIABLE_UNKNOWN;
 	}
 	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(why, len, "no %s", path);
+		return GP_VIABLE_NONODE;
+	}
 	if (fd < 0) {
 		r = errno;
 		snprintf(why, len, "cannot open %s: %s%s", path, strerror(r),
 			 r == EACCES || r == EPERM ? " (run as root)" :
 			 r == EBUSY ? " (a VM has it open)" : "");
-		/* A missing node is the kernel saying vfio does not own the group. */
-		return r == ENOENT ? GP_VIABLE_NO : GP_VIABLE_UNKNOWN;
+		return GP_VIABLE_UNKNOWN;
 	}
 	memset(&st, 0, sizeof(st));
 	st.argsz = sizeof(st);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `gpupass list`: every IOMMU group with its functions, the view every
- * passthrough guide asks users to produce with a script, plus which
- * functions the configuration targets.
+ * passthrough guide asks users to produce with a script, plus what the
+ * next boot will do to each function: the plan `check` shows, per line.
  */
 #include <errno.h>
 #include <limits.h>
@@ -123,31 +123,77 @@ static void free_names(struct names *nm)
 	free(nm->order);
 }
 
-static const struct gp_entry *targeted_by(const struct gp_config *c, const struct gp_dev *d)
+/* Does entry E name D? The same test for config entries and for -s / -d. */
+static int entry_matches(const struct gp_entry *e, const struct gp_dev *d)
 {
 	char addr[GP_ADDR_MAX];
+
+	if (e->flags & GP_E_ADDR) {
+		gp_entry_addr(e, addr, sizeof(addr));
+		if (strcmp(addr, d->addr))
+			return 0;
+	}
+	return !(e->flags & GP_E_ID) || (e->vendor == d->vendor && e->device == d->device);
+}
+
+static const struct gp_entry *targeted_by(const struct gp_config *c, const struct gp_dev *d)
+{
 	int i;
 
-	for (i = 0; i < c->n; i++) {
-		const struct gp_entry *e = &c->v[i];
-
-		if (e->flags & GP_E_ADDR) {
-			gp_entry_addr(e, addr, sizeof(addr));
-			if (strcmp(addr, d->addr))
-				continue;
-		}
-		if ((e->flags & GP_E_ID) && (e->vendor != d->vendor || e->device != d->device))
-			continue;
-		return e;
-	}
+	for (i = 0; i < c->n; i++)
+		if (entry_matches(&c->v[i], d))
+			return &c->v[i];
 	return NULL;
 }
 
-/* D is function I of the table. */
-static void show_dev(const struct gp_config *c, const struct names *nm, const struct gp_dev *d,
-		     int i)
+/* What the next boot does to D, after its line: the plan's role for it, and which entry. */
+static void show_fate(const struct gp_config *c, const struct gp_plan *plan, const struct gp_dev *d)
 {
-	const struct gp_entry *e = targeted_by(c, d);
+	const struct gp_entry *e = targeted_by(c, d), *mate = NULL;
+	int i, j;
+
+	if (c->errors) {
+		if (e)
+			printf("  not bound: the configuration has errors (%s:%d)", e->origin, e->line);
+		return;
+	}
+	for (i = 0; i < plan->n; i++) {
+		const struct gp_group *g = &plan->g[i];
+
+		for (j = 0; j < g->n && !mate; j++)
+			if (g->m[j].d && g->m[j].d->named)
+				mate = g->m[j].d->named;
+		for (j = 0; j < g->n; j++) {
+			const struct gp_member *m = &g->m[j];
+
+			if (m->d != d)
+				continue;
+			if (g->refused && e)
+				printf("  refused (%s:%d; see gpupass check)", e->origin, e->line);
+			else if (g->refused)
+				printf("  refused with its group (see gpupass check)");
+			else if (m->role == GP_ROLE_BRIDGE)
+				printf("  bridge (stays on %s)", d->driver[0] ? d->driver : "no driver");
+			else if (e)
+				printf("  -> vfio-pci (%s:%d)", e->origin, e->line);
+			else if (mate)
+				printf("  -> vfio-pci (same group as %s:%d)", mate->origin, mate->line);
+			else
+				printf("  -> vfio-pci");
+			return;
+		}
+		mate = NULL;
+	}
+	if (e && gp_is_bridge(d))
+		printf("  bridge: not bound (%s:%d)", e->origin, e->line);
+	else if (e)
+		printf("  not bound (%s:%d; see gpupass check)", e->origin, e->line);
+}
+
+/* D is function I of the table. */
+static void show_dev(const struct gp_config *c, const struct gp_plan *plan, const struct names *nm,
+		     const struct gp_dev *d, int i)
+{
 	const char *vn = nm->vendor ? nm->vendor[i] : NULL;
 	const char *dn = nm->device ? nm->device[i] : NULL;
 
@@ -155,8 +201,7 @@ static void show_dev(const struct gp_config *c, const struct names *nm, const st
 	if (vn)
 		printf("%s %s ", vn, dn ? dn : "Device");
 	printf("[%04x:%04x] (%s)", d->vendor, d->device, d->driver[0] ? d->driver : "no driver");
-	if (e)
-		printf("  <- %s:%d", e->origin, e->line);
+	show_fate(c, plan, d);
 	putchar('\n');
 }
 
@@ -167,27 +212,56 @@ static int cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
+/* Does group ID hold a function FILTER matches? */
+static int group_matches(const struct gp_paths *p, const struct gp_pci *pci, int id,
+			 const struct gp_entry *filter)
+{
+	char **members;
+	int n, j, at, hit = 0;
+
+	if (gp_group_members(p, id, &members, &n) < 0)
+		return 0;
+	for (j = 0; j < n && !hit; j++) {
+		at = gp_pci_index(pci, members[j]);
+		hit = at >= 0 && entry_matches(filter, pci->v[at]);
+	}
+	gp_free_list(members, n);
+	return hit;
+}
+
+/*
+ * FILTER (list -s, -d) keeps the groups that hold a matching function,
+ * whole: what else is in the group is what passthrough is about. Without
+ * IOMMU groups it keeps the matching functions.
+ */
+int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c, const struct gp_entry *filter)
 {
 	char path[GP_PATH_MAX], **groups, **members;
 	struct gp_pci pci;
+	struct gp_plan plan;
 	struct names nm;
 	int ng, nmem, i, j, k = 0, *ids, r, rc = GP_EXIT_OK;
 
 	r = gp_pci_scan(p, &pci);
 	if (r < 0) {
 		gp_pci_free(&pci);
-		fprintf(stderr, "gpupass: cannot read %s/bus/pci/devices: %s\n", p->sysfs, strerror(-r));
+		fprintf(stderr, "error: cannot read %s/bus/pci/devices: %s\n", p->sysfs, strerror(-r));
 		return GP_EXIT_PLAN;
 	}
+	/* The plan of `check`, built quietly: the caller sums up what went wrong. */
+	memset(&plan, 0, sizeof(plan));
+	if (!c->errors)
+		gp_plan_build(p, c, &pci, &plan, GP_WARN);
 	load_names(p, &pci, &nm);
 	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) < 0 ||
 	    gp_list_dir(path, &groups, &ng) < 0)
 		ng = 0, groups = NULL;
 	if (!ng) {
-		printf("no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)\n");
+		fflush(stdout);
+		fprintf(stderr, "error: no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)\n");
 		for (i = 0; i < pci.n; i++)
-			show_dev(c, &nm, pci.v[i], i);
+			if (entry_matches(filter, pci.v[i]))
+				show_dev(c, &plan, &nm, pci.v[i], i);
 		rc = GP_EXIT_PLAN;
 	}
 	ids = malloc((size_t)(ng ? ng : 1) * sizeof(*ids));
@@ -199,6 +273,8 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 	if (ids)
 		qsort(ids, (size_t)k, sizeof(*ids), cmp_int);
 	for (i = 0; ids && i < k; i++) {
+		if (filter->flags && !group_matches(p, &pci, ids[i], filter))
+			continue;
 		printf("IOMMU group %d\n", ids[i]);
 		if (gp_group_members(p, ids[i], &members, &nmem) < 0)
 			continue;
@@ -206,7 +282,7 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 			int at = gp_pci_index(&pci, members[j]);
 
 			if (at >= 0)
-				show_dev(c, &nm, pci.v[at], at);
+				show_dev(c, &plan, &nm, pci.v[at], at);
 			else
 				printf("  %s (not a PCI function)\n", members[j]);
 		}
@@ -215,6 +291,7 @@ int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c)
 	free(ids);
 	gp_free_list(groups, ng);
 	free_names(&nm);
+	gp_plan_free(&plan);
 	gp_pci_free(&pci);
 	return rc;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Messages. On the boot path each message is one /dev/kmsg record
- * "<PRI>gpupass: text", the shape klibc's syslog() writes; host commands
- * print plain lines on stdout.
+ * "<PRI>gpupass: text", the shape klibc's syslog() writes. Host commands
+ * print results on stdout and diagnostics ("error:", "warning:") on
+ * stderr, as lspci and kmod do, so that a pipe gets only the results.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@ void gp_log_to_stdio(void)
 	kmsg_path = NULL;
 }
 
+/* 0: everything; 1: diagnostics only; 2: nothing (the caller sums up from the counts). */
 void gp_log_quiet(int q)
 {
 	quiet = q;
@@ -109,7 +111,13 @@ void gp_log(int level, const char *fmt, ...)
 		fprintf(stderr, "gpupass: %s%s\n", level_word(level), msg);
 		return;
 	}
-	if (quiet && level > GP_WARN)
+	if (quiet > 1 || (quiet && level > GP_WARN))
 		return;
+	if (level <= GP_WARN) {
+		/* Keep the order the lines were logged in when both streams go to one place. */
+		fflush(stdout);
+		fprintf(stderr, "%s%s\n", level_word(level), msg);
+		return;
+	}
 	printf("%s%s\n", level_word(level), msg);
 }

@@ -110,7 +110,12 @@ static void target(const struct gp_entry *e, struct gp_dev *d, struct gp_pci *pc
 	       driver_of(d), d->group);
 }
 
-static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan *plan)
+/*
+ * ABSENT: the level for a target that is not there. At boot a warning (an
+ * eGPU may be unplugged, and errors reach the console under quiet); for
+ * `check` an error, since it makes the exit status 3.
+ */
+static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan *plan, int absent)
 {
 	char addr[GP_ADDR_MAX];
 	struct gp_dev *d;
@@ -121,7 +126,7 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 		gp_entry_addr(e, addr, sizeof(addr));
 		d = gp_pci_find(pci, addr);
 		if (!d) {
-			gp_log(GP_WARN, "%s:%d: no PCI device at %s: nothing to bind for this entry",
+			gp_log(absent, "%s:%d: no PCI device at %s: nothing to bind for this entry",
 			       e->origin, e->line, addr);
 			plan->skipped++;
 			return;
@@ -155,7 +160,7 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 	}
 	gp_free_list(addrs, n);
 	if (!found) {
-		gp_log(GP_WARN, "%s:%d: no device [%04x:%04x] present: nothing to bind for this entry",
+		gp_log(absent, "%s:%d: no device [%04x:%04x] present: nothing to bind for this entry",
 		       e->origin, e->line, e->vendor, e->device);
 		plan->skipped++;
 	}
@@ -264,19 +269,19 @@ static void plan_group(const struct gp_paths *p, struct gp_group *g, struct gp_p
 	for (i = 0; i < n; i++)
 		classify(g, &g->m[i], plan);
 	if (!g->refused && !g->nbind) {
-		gp_log(GP_WARN, "group %d: nothing to bind (only bridges)", g->id);
+		gp_log(GP_ERR, "group %d: refused: nothing to bind (only bridges)", g->id);
 		refuse(g, plan);
 	}
 }
 
 int gp_plan_build(const struct gp_paths *p, const struct gp_config *c,
-		  struct gp_pci *pci, struct gp_plan *plan)
+		  struct gp_pci *pci, struct gp_plan *plan, int absent)
 {
 	int i;
 
 	memset(plan, 0, sizeof(*plan));
 	for (i = 0; i < c->n; i++)
-		resolve(&c->v[i], pci, plan);
+		resolve(&c->v[i], pci, plan, absent);
 	for (i = 0; i < plan->n; i++)
 		plan_group(p, &plan->g[i], pci, plan);
 	return 0;

@@ -95,7 +95,6 @@ static const char *const states[] = { "bound", "partial", "refused", "planned" }
 struct rec {
 	struct gp_status *st;
 	const char *path;
-	int to_stderr;
 	int lineno;
 	int stop;              /* a record version this gpupass does not read */
 	int cur;               /* index of the group whose function lines may follow, or -1 */
@@ -121,12 +120,8 @@ static void report(struct rec *r, int lineno, const char *msg, const char *s, si
 	snprintf(text + o, sizeof(text) - o, "%s", i < n ? "..." : "");
 	if (lineno)
 		snprintf(where, sizeof(where), ":%d", lineno);
-	if (r->to_stderr)
-		fprintf(stderr, "gpupass: error: %s%s: %s%s%s%s\n", r->path, where, msg,
-			s ? ": '" : "", s ? text : "", s ? "'" : "");
-	else
-		gp_log(GP_ERR, "%s%s: %s%s%s%s", r->path, where, msg, s ? ": '" : "", s ? text : "",
-		       s ? "'" : "");
+	gp_log(GP_ERR, "%s%s: %s%s%s%s", r->path, where, msg, s ? ": '" : "", s ? text : "",
+	       s ? "'" : "");
 }
 
 static int lower_hex(char c)
@@ -412,8 +407,7 @@ static void record_line(struct rec *r, const char *s, size_t n, int cut)
 	}
 }
 
-int gp_status_parse(struct gp_status *st, const char *path, const char *buf, size_t len,
-		    int to_stderr)
+int gp_status_parse(struct gp_status *st, const char *path, const char *buf, size_t len)
 {
 	struct rec r;
 	const char *nl;
@@ -423,7 +417,6 @@ int gp_status_parse(struct gp_status *st, const char *path, const char *buf, siz
 	memset(&r, 0, sizeof(r));
 	r.st = st;
 	r.path = path;
-	r.to_stderr = to_stderr;
 	r.cur = -1;
 	for (start = 0; start < len && !r.stop; start = end + 1) {
 		nl = memchr(buf + start, '\n', len - start);
@@ -487,16 +480,20 @@ int gp_status_config_changed(const struct gp_paths *p)
 	rec = read_record(p, path, sizeof(path), &len, &err);
 	if (!rec)
 		return -1;
-	gp_status_parse(&st, path, rec, len, 0);
+	gp_status_parse(&st, path, rec, len);
 	free(rec);
 	changed = config_changed(p, &st);
 	gp_status_free(&st);
 	return changed;
 }
 
-/* Driver names come from links the kernel made, but print them safely anyway. */
+/* Driver names come from links the kernel made, but print them safely anyway; NULL or "" is null. */
 static void json_str(const char *s)
 {
+	if (!s || !*s) {
+		fputs("null", stdout);
+		return;
+	}
 	putchar('"');
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
@@ -527,7 +524,7 @@ static int function_driver(const struct gp_paths *p, const char *addr, char *drv
 static int status_group(const struct gp_paths *p, const struct gp_status_group *g, int json,
 			int *first_group)
 {
-	char why[256], (*drv)[GP_NAME_MAX];
+	char why[256], reason[320], (*drv)[GP_NAME_MAX];
 	int on = 0, i, viable = GP_VIABLE_UNKNOWN, rc = GP_EXIT_OK;
 
 	drv = calloc((size_t)(g->nf ? g->nf : 1), sizeof(*drv));
@@ -543,11 +540,35 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 		if (viable == GP_VIABLE_NO && rc == GP_EXIT_OK)
 			rc = GP_EXIT_VIABLE;
 	}
+	/*
+	 * vfio makes /dev/vfio/N when a member binds to vfio-pci: with every
+	 * function there, a missing node is /dev's fault (no devtmpfs, udev),
+	 * not a host driver's. Without them, no node is what vfio-pci's absence means.
+	 */
+	if (viable == GP_VIABLE_NONODE && rc == GP_EXIT_OK) {
+		viable = GP_VIABLE_UNKNOWN;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			 " although every function is on vfio-pci: is %s a devtmpfs?", p->devdir);
+		rc = GP_EXIT_NODE;
+	} else if (viable == GP_VIABLE_NONODE) {
+		viable = GP_VIABLE_NO;
+	}
+	if (!strcmp(g->state, "refused"))
+		snprintf(reason, sizeof(reason), "refused at boot (dmesg says why)");
+	else if (!strcmp(g->state, "planned"))
+		snprintf(reason, sizeof(reason), "only planned at boot (dry-run)");
+	else if (on < g->total)
+		snprintf(reason, sizeof(reason), "%d of %d functions not on vfio-pci", g->total - on,
+			 g->total);
+	else
+		snprintf(reason, sizeof(reason), "%s", viable == GP_VIABLE_YES ? "" : why);
 	if (json) {
 		printf("%s{\"group\":%d,\"state\":", *first_group ? "" : ",", g->id);
 		json_str(g->state);
-		printf(",\"on_vfio\":%d,\"functions\":%d,\"viable\":%s,\"functions_list\":[", on, g->total,
+		printf(",\"on_vfio\":%d,\"functions\":%d,\"viable\":%s,\"reason\":", on, g->total,
 		       viable == GP_VIABLE_YES ? "true" : viable == GP_VIABLE_NO ? "false" : "null");
+		json_str(reason);
+		printf(",\"exit\":%d,\"functions_list\":[", rc);
 		for (i = 0; i < g->nf; i++) {
 			printf("%s{\"address\":\"%s\",\"id\":\"%04x:%04x\",\"driver\":", i ? "," : "",
 			       g->f[i].addr, g->f[i].vendor, g->f[i].device);
@@ -569,6 +590,12 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 	return rc;
 }
 
+/* Of two groups' outcomes the status keeps the graver; a missing node is the mildest failure. */
+static int rank(int rc)
+{
+	return rc == GP_EXIT_OK ? 0 : rc == GP_EXIT_NODE ? 1 : 1 + rc;
+}
+
 int gp_cmd_status(const struct gp_paths *p, int json)
 {
 	struct gp_status st;
@@ -586,8 +613,8 @@ int gp_cmd_status(const struct gp_paths *p, int json)
 			       strerror(err));
 		return GP_EXIT_NORECORD;
 	}
-	/* Bad lines are reported first; --json keeps them off stdout, which holds one object. */
-	gp_status_parse(&st, path, rec, len, json);
+	/* Bad lines are reported on stderr: with --json, stdout holds one object. */
+	gp_status_parse(&st, path, rec, len);
 	free(rec);
 	mode = st.mode ? st.mode : "?";
 	/* Configuration errors at boot meant nothing was bound; a damaged record proves nothing. */
@@ -604,7 +631,7 @@ int gp_cmd_status(const struct gp_paths *p, int json)
 	}
 	for (i = 0; i < st.ng; i++) {
 		r = status_group(p, &st.g[i], json, &first);
-		if (r > rc)
+		if (rank(r) > rank(rc))
 			rc = r;
 	}
 	if (json) {
@@ -612,13 +639,13 @@ int gp_cmd_status(const struct gp_paths *p, int json)
 	} else {
 		if (first)
 			printf("no groups were planned at boot\n");
-		if (st.errors)
-			printf("error: %s is damaged (%d error%s above): this report may be incomplete; dmesg has what the boot did\n",
-			       path, st.errors, st.errors == 1 ? "" : "s");
-		if (changed)
-			printf("warning: %s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot\n",
-			       p->config);
 	}
+	if (st.errors)
+		gp_log(GP_ERR, "%s is damaged (%d error%s above): this report may be incomplete; dmesg has what the boot did",
+		       path, st.errors, st.errors == 1 ? "" : "s");
+	if (changed)
+		gp_log(GP_WARN, "%s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot",
+		       p->config);
 	gp_status_free(&st);
 	return rc;
 }

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gp_log_to_kmsg("/dev/null");
 		quiet = 1;
 	}
-	r = gp_status_parse(&st, "status", (const char *)data, size, 0);
+	r = gp_status_parse(&st, "status", (const char *)data, size);
 	if ((r == 0) != (st.errors == 0) || st.errors < 0)
 		abort();
 	for (i = 0; i < st.ng; i++) {

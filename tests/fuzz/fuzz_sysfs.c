@@ -286,7 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.devdir = base;
 	/* The boot's table reads functions as planning asks for them ... */
 	if (gp_pci_open(&p, &pci) == 0) {
-		gp_plan_build(&p, &c, &pci, &plan);
+		gp_plan_build(&p, &c, &pci, &plan, GP_WARN);
 		for (i = 1; i < pci.n; i++)
 			if (strcmp(pci.v[i - 1]->addr, pci.v[i]->addr) >= 0)
 				abort();   /* gp_pci_find bisects: the table must be sorted */
@@ -305,7 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		/* ... and must plan exactly what a table of every function plans. */
 		if (gp_pci_scan(&p, &full) == 0) {
-			gp_plan_build(&p, &c, &full, &ref);
+			gp_plan_build(&p, &c, &full, &ref, GP_WARN);
 			same_plan(&plan, &ref);
 			gp_plan_free(&ref);
 		}

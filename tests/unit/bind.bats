@@ -100,6 +100,16 @@ setup() {
 	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
 }
 
+@test "a failed bind ends with a line that says it failed" {
+	touch "$BATS_TEST_TMPDIR/modprobe.fail"
+	run gp bind
+	assert_success
+	run tail -n 1 "$KMSG"
+	assert_output "<11>gpupass: failed: 0 groups on vfio-pci, 1 not (see above), 0 targets skipped"
+	run grep -c "done:" "$KMSG"
+	assert_output 0
+}
+
 @test "an override that cannot be written leaves the whole group to the host" {
 	rm "$SYS/devices/pci0000:00/0000:01:00.2/driver_override"
 	run gp bind

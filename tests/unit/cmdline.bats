@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Kernel command line: gpupass=off|on|dry-run and gpupass.add=, later ones winning.
+bats_require_minimum_version 1.5.0
 load '../lib/fixture'
 
 setup() {
@@ -153,13 +154,44 @@ untouched() {
 	assert_line "<13>gpupass: done: 1 group on vfio-pci, 0 targets skipped"
 }
 
-@test "a missing command line file is an empty command line" {
+@test "a --cmdline naming a missing file: check refuses it, bind binds nothing" {
 	rm "$CMDLINE"
+	run --separate-stderr gp check
+	assert_failure 2
+	assert_equal "$output" ""
+	assert_equal "$stderr" "gpupass: --cmdline $CMDLINE: no such file"
 	run gp bind
 	assert_success
-	[ "$(fx_driver_of 0000:01:00.0)" = vfio-pci ]
+	untouched
 	run cat "$KMSG"
-	assert_line "<13>gpupass: done: 1 group on vfio-pci, 0 targets skipped"
+	assert_line "<11>gpupass: $CMDLINE: cannot read: No such file or directory"
+}
+
+@test "an empty gpupass.add= is named as empty, and binds nothing" {
+	echo "root=/dev/sda1 gpupass.add= quiet" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "error: kernel command line: gpupass.add= is empty (give an address or a vendor:device id)"
+	run gp bind
+	untouched
+}
+
+@test "bind --dry-run says the option asked for it, not the command line" {
+	echo "quiet" >"$CMDLINE"
+	run gp bind --dry-run
+	run cat "$KMSG"
+	assert_line "<13>gpupass: gpupass 0.1.0: 1 entry, dry-run (--dry-run): binding nothing"
+	refute_output --partial "gpupass=dry-run"
+}
+
+@test "check mentions gpupass=dry-run on the command line, as it does gpupass=off" {
+	echo "quiet gpupass=dry-run" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_success
+	assert_line "this boot has gpupass=dry-run on its kernel command line: it bound nothing"
+	echo "quiet gpupass=off" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_line "this boot has gpupass=off on its kernel command line"
 }
 
 @test "double quotes keep a blank inside one parameter, as the kernel's parser does" {

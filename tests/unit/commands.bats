@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # The host-side commands: list, check, status, and the command line of gpupass itself.
+bats_require_minimum_version 1.5.0
 load '../lib/fixture'
 
 setup() {
@@ -29,9 +30,9 @@ IDS
 	assert_line "  0000:00:1f.2 SATA controller [0106]: Intel Corporation Cannon Lake PCH SATA AHCI Controller [8086:a352] (ahci)"
 	assert_line "  0000:00:1f.4 SMBus [0c05]: Intel Corporation Device [8086:a323] (i801_smbus)"
 	assert_line "IOMMU group 15"
-	assert_line "  0000:02:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2070 SUPER] [10de:1e84] (nouveau)  <- $CONF:1"
+	assert_line "  0000:02:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2070 SUPER] [10de:1e84] (nouveau)  -> vfio-pci ($CONF:1)"
 	assert_line "  0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2070 SUPER] [10de:1e84] (nouveau)"
-	assert_line "  0000:02:00.1 Audio device [0403]: NVIDIA Corporation TU104 HD Audio Controller [10de:10f8] (snd_hda_intel)"
+	assert_line "  0000:02:00.1 Audio device [0403]: NVIDIA Corporation TU104 HD Audio Controller [10de:10f8] (snd_hda_intel)  -> vfio-pci (same group as $CONF:1)"
 }
 
 @test "list orders groups by number, not by name" {
@@ -41,17 +42,17 @@ IDS
 	assert_output "$(printf 'IOMMU group 9\nIOMMU group 14\nIOMMU group 15\nIOMMU group 100')"
 }
 
-@test "list without pci.ids shows the ids alone" {
-	rm "$BATS_TEST_TMPDIR/pci.ids"
+@test "list with an empty pci.ids shows the ids alone" {
+	: >"$BATS_TEST_TMPDIR/pci.ids"
 	run gp list
 	assert_line "  0000:00:1f.2 SATA controller [0106]: [8086:a352] (ahci)"
 }
 
 @test "list with the IOMMU off says so and lists the functions" {
 	rm -rf "$SYS/kernel/iommu_groups"/*
-	run gp list
+	run --separate-stderr gp list
 	assert_failure 3
-	assert_line "no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)"
+	assert_equal "$stderr" "error: no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)"
 	assert_line --partial "  0000:01:00.0 VGA compatible controller [0300]"
 }
 
@@ -77,6 +78,26 @@ IDS
 	assert_line "ok: 1 group would be bound"
 }
 
+@test "check: the plan on stdout, diagnostics on stderr" {
+	fx_dev 0000:00:14.0 8086:a36d 0c0330 15 xhci_hcd
+	run --separate-stderr gp check
+	assert_success
+	assert_line "group 15: would bind 5 functions"
+	assert_line "ok: 1 group would be bound"
+	refute_output --partial "warning:"
+	assert_equal "$stderr" "warning: group 15: 0000:00:14.0 [8086:a36d] USB controller (on xhci_hcd) is not part of the card but shares its IOMMU group: it goes to vfio-pci too"
+}
+
+@test "a wrong pinned id: its error and the summary agree, both on stderr, exit 3" {
+	echo "02:00.0 10de:2204" >"$CONF"
+	run --separate-stderr gp check
+	assert_failure 3
+	assert_output ""
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"error: $CONF:1: 0000:02:00.0 is [10de:1e84], not [10de:2204]: the card was moved or replaced; binding nothing for this entry (fix the entry, then regenerate the initramfs)" \
+		"error: 1 target would not be bound; 0 groups would be")"
+}
+
 @test "check exits 1 on configuration errors" {
 	echo "02:00.0 10de:1e84 oops" >"$CONF"
 	run gp check
@@ -93,7 +114,7 @@ IDS
 	run gp check
 	assert_failure 3
 	assert_line --partial "error: group 9: refused: it holds 0000:00:1f.2 [8086:a352] SATA controller"
-	assert_line "warning: 1 target would not be bound; 0 groups would be"
+	assert_line "error: 1 target would not be bound; 0 groups would be"
 }
 
 @test "check warns when the config is writable by others than root" {
@@ -125,15 +146,27 @@ IDS
 	assert_line --partial "differs from the one this boot used"
 }
 
-@test "status after a good boot: every function on vfio-pci, exit 4 when the group is not viable" {
+@test "status: every function on vfio-pci but no /dev/vfio/N is exit 6, not a host driver's fault" {
 	run gp bind
 	mkdir -p "$BATS_TEST_TMPDIR/dev/vfio"
-	run gp status
-	# No /dev/vfio/15: vfio does not own the group, which is "not viable".
-	assert_failure 4
+	run --separate-stderr gp status
+	assert_failure 6
 	assert_line "mode at boot: bind"
-	assert_line --partial "group 15: bound at boot; now 4/4 functions on vfio-pci; viable: no (cannot open $BATS_TEST_TMPDIR/dev/vfio/15: No such file or directory)"
+	assert_line "group 15: bound at boot; now 4/4 functions on vfio-pci; viable: unknown (no $BATS_TEST_TMPDIR/dev/vfio/15 although every function is on vfio-pci: is $BATS_TEST_TMPDIR/dev a devtmpfs?)"
 	assert_line "  0000:02:00.0 [10de:1e84] vfio-pci"
+	refute_output --partial "host driver"
+	run gp status --json
+	assert_failure 6
+	assert_output --partial '"viable":null,"reason":"no '"$BATS_TEST_TMPDIR"'/dev/vfio/15 although every function is on vfio-pci: is '"$BATS_TEST_TMPDIR"'/dev a devtmpfs?","exit":6,'
+}
+
+@test "status: no /dev/vfio/N while a function is on a host driver is not viable, exit 3" {
+	run gp bind
+	rm "$SYS/devices/pci0000:00/0000:02:00.1/driver"
+	fx_bind 0000:02:00.1 snd_hda_intel
+	run gp status
+	assert_failure 3
+	assert_line "group 15: bound at boot; now 3/4 functions on vfio-pci; viable: no (no $BATS_TEST_TMPDIR/dev/vfio/15)"
 }
 
 @test "status exits 3 when a function fell back to a host driver" {
@@ -159,8 +192,11 @@ IDS
 	fx_bind 0000:02:00.1 snd_hda_intel
 	run gp status --json
 	assert_failure 3
-	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,'
+	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,"reason":"1 of 4 functions not on vfio-pci","exit":3,'
 	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"snd_hda_intel"}'
+	rm "$SYS/devices/pci0000:00/0000:02:00.1/driver"
+	run gp status --json
+	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":null}'
 	assert_output --partial '"exit":3}'
 	command -v jq >/dev/null || fx_needs jq "to parse the JSON"
 	jq -e . >/dev/null <<<"$output"
@@ -206,17 +242,17 @@ IDS
 	assert_success
 }
 
-@test "usage errors exit 2" {
-	run "$GPUPASS"
+@test "usage errors exit 2 and name what is wrong, on stderr" {
+	run --separate-stderr "$GPUPASS"
 	assert_failure 2
-	run "$GPUPASS" frobnicate
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "usage: gpupass COMMAND [OPTIONS]"
+	run --separate-stderr "$GPUPASS" frobnicate
 	assert_failure 2
-	assert_output "gpupass: unknown command 'frobnicate' (bind, check, list, status; see --help)"
-	run "$GPUPASS" check --no-such-option
+	assert_equal "$stderr" "gpupass: unknown command 'frobnicate' (bind, check, list, status, help, version)"
+	run --separate-stderr "$GPUPASS" check extra
 	assert_failure 2
-	run "$GPUPASS" check extra
-	assert_failure 2
-	assert_output "gpupass: unexpected argument 'extra'"
+	assert_equal "$stderr" "gpupass: unexpected argument 'extra' (see gpupass --help)"
 }
 
 @test "status after a boot whose configuration had errors exits 3 and says so" {

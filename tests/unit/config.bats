@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # The configuration file: syntax, errors at file:line, and "any error binds nothing".
+bats_require_minimum_version 1.5.0
 load '../lib/fixture'
 
 setup() {
@@ -222,4 +223,39 @@ bad_line() {
 	run gp check
 	assert_failure 3
 	assert_output --partial "no PCI device at ffffffff:01:00.0"
+}
+
+@test "a UTF-8 byte-order mark is skipped, with one warning" {
+	printf '\xef\xbb\xbf01:00.0 10de:1e84\r\n# two\r\n' >"$CONF"
+	run --separate-stderr gp check
+	assert_success
+	assert_equal "$stderr" "warning: $CONF:1: UTF-8 byte-order mark skipped (an editor added it; it is harmless)"
+	assert_line "ok: 1 group would be bound"
+}
+
+@test "any bytes in a comment are accepted, even past 255 characters" {
+	printf '01:00.0 # caf\xc3\xa9, the top slot %0300d\n# \xff\x01 binary junk\n' 0 >"$CONF"
+	run --separate-stderr gp check
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line "ok: 1 group would be bound"
+}
+
+@test "a non-ASCII byte outside a comment is still an error" {
+	printf '01:00.0\xc2\xa0# no-break space\n' >"$CONF"
+	run --separate-stderr gp check
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "error: $CONF:1: non-ASCII byte in line: '01:00.0\\xc2\\xa0'"
+}
+
+@test "a missing config is a warning for check: the next boot binds nothing" {
+	rm -f "$CONF"
+	run --separate-stderr gp check
+	assert_success
+	assert_equal "$stderr" "warning: $CONF: no such file: the next boot binds nothing"
+	assert_output "no entries: nothing to bind"
+	echo "gpupass.add=01:00.0" >"$CMDLINE"
+	run --separate-stderr gp check
+	assert_success
+	assert_equal "$stderr" "warning: $CONF: no such file: the next boot binds only the gpupass.add= entries"
 }

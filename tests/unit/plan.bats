@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Planning and the safety policy: which groups are bound, refused or skipped, and why.
+bats_require_minimum_version 1.5.0
 load '../lib/fixture'
 
 setup() {
@@ -269,12 +270,17 @@ setup() {
 	assert_line "<12>gpupass: $CONF:1: no PCI device at 0000:07:00.0: nothing to bind for this entry"
 }
 
-@test "an id with no device present is a warning" {
+@test "an id with no device present: an error for check, whose exit it makes 3; a warning at boot" {
 	fx_card 01 14
 	echo "1002:73bf" >"$CONF"
-	run gp check
+	run --separate-stderr gp check
 	assert_failure 3
-	assert_output --partial "warning: $CONF:1: no device [1002:73bf] present: nothing to bind for this entry"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"error: $CONF:1: no device [1002:73bf] present: nothing to bind for this entry" \
+		"error: 1 target would not be bound; 0 groups would be")"
+	run gp bind
+	run cat "$KMSG"
+	assert_line "<12>gpupass: $CONF:1: no device [1002:73bf] present: nothing to bind for this entry"
 }
 
 @test "a dangling iommu_group link refuses the group" {

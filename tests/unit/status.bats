@@ -3,6 +3,7 @@
 # Reading the status record back (gpupass status, gpupass check): a line is
 # believed only in the exact shape gpupass writes it; any other line is
 # reported at RUN/status:LINE and left out, and status then exits 3.
+bats_require_minimum_version 1.5.0
 load '../lib/fixture'
 
 setup() {
@@ -117,13 +118,25 @@ record_line() {
 
 @test "--json keeps stdout one JSON object and reports bad lines on stderr" {
 	record_line 4 "group 18446744073709551631 bound 4 4"
-	rc=0
-	gp status --json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || rc=$?
-	[ "$rc" -eq 3 ]
-	run cat "$BATS_TEST_TMPDIR/out"
+	run --separate-stderr gp status --json
+	assert_failure 3
 	assert_output '{"ran":true,"mode":"bind","config_changed":false,"groups":[],"record_errors":1,"exit":3}'
-	run cat "$BATS_TEST_TMPDIR/err"
-	assert_output "gpupass: error: $RUN/status:4: bad group number (0 to 2147483647): 'group 18446744073709551631 bound 4 4'"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"error: $RUN/status:4: bad group number (0 to 2147483647): 'group 18446744073709551631 bound 4 4'" \
+		"error: $RUN/status is damaged (1 error above): this report may be incomplete; dmesg has what the boot did")"
+}
+
+@test "a damaged record: the same error lines on stderr with or without --json, the report on stdout" {
+	record_line 6 "frobnicate"
+	run --separate-stderr gp status
+	assert_failure 3
+	text_err=$stderr
+	assert_line --index 0 "mode at boot: bind"
+	refute_output --partial "error:"
+	run --separate-stderr gp status --json
+	assert_failure 3
+	assert_equal "$stderr" "$text_err"
+	assert_equal "${#stderr_lines[@]}" 2
 }
 
 @test "check reports a bad config line of the record and does not guess whether the config changed" {

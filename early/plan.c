@@ -285,6 +285,16 @@ static int classify(struct gp_group *g, struct gp_member *m, struct gp_plan *pla
 	return 1;
 }
 
+static int is_member(const struct gp_group *g, const struct gp_dev *d)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->m[i].d == d)
+			return 1;
+	return 0;
+}
+
 static void plan_group(const struct gp_paths *p, struct gp_group *g, struct gp_pci *pci,
 		       struct gp_plan *plan)
 {
@@ -311,6 +321,20 @@ static void plan_group(const struct gp_paths *p, struct gp_group *g, struct gp_p
 		g->m[i].d = gp_pci_find(pci, names[i]);
 	}
 	gp_free_list(names, n);
+	/*
+	 * A target whose iommu_group link names this group but which the group
+	 * does not list: binding the listed members would leave the target out
+	 * and take the others for nothing.
+	 */
+	for (i = 0; i < pci->n; i++) {
+		const struct gp_dev *t = pci->v[i];
+
+		if ((t->named || t->unsure) && t->group == g->id && !is_member(g, t)) {
+			gp_log(GP_ERR, "group %d: refused: %s is not among its members, though its iommu_group link names it; binding nothing in this group",
+			       g->id, t->addr);
+			refuse(g, plan);
+		}
+	}
 	/* Classify every member, so that every reason for a refusal is shown at once. */
 	for (i = 0; i < n; i++)
 		classify(g, &g->m[i], plan);

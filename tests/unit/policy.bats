@@ -285,3 +285,28 @@ amd_gpu_behind_switch() {
 	run cat "$KMSG"
 	assert_line "<12>gpupass: done: 0 groups on vfio-pci, 2 targets skipped"
 }
+
+@test "allow-critical on a group refused anyway says nothing is allowed, and binds nothing" {
+	fx_dev 0000:00:1f.3 8086:a348 040300 9 snd_hda_intel
+	fx_bind 0000:00:1f.0 lpc_ich
+	echo "00:1f.3 allow-critical" >"$CONF"
+	run gp bind
+	assert_success
+	nothing_written
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 9: refused: 0000:00:1f.0 [8086:a305] ISA bridge is on lpc_ich, and a VM cannot attach a group with a member on a host driver; binding nothing in this group (blacklist the module of lpc_ich, or leave this group to the host)"
+	refute_output --partial "allowed"
+	refute_output --partial "by allow-critical"
+	refute_output --partial "is a ISA"
+}
+
+@test "allow-critical in a group refused for another reason: no member is reported as allowed" {
+	fx_dev 0000:00:1f.3 8086:a348 040300 9 snd_hda_intel
+	fx_attr 0000:00:1f.3 sriov_numvfs 2
+	echo "00:1f.3 allow-critical" >"$CONF"
+	run gp check
+	assert_failure 3
+	assert_line --partial "error: group 9: refused: 0000:00:1f.3 [8086:a348] Audio device has 2 SR-IOV virtual functions enabled"
+	refute_output --partial "allowed"
+	refute_output --partial "by allow-critical"
+}

@@ -222,9 +222,9 @@ static void record(char *line, struct gp_config *c, int lineno)
 /* The host-critical classes, written out again rather than taken from gp_critical_kind(). */
 static int critical(const struct gp_dev *d)
 {
-	unsigned base = d->class >> 16, sub = d->class >> 8;
+	unsigned cls = d->class >> 16, sub = d->class >> 8;
 
-	return base == 0x01 || base == 0x02 || base == 0x03 || sub == 0x0601 || sub == 0x0c05;
+	return cls == 0x01 || cls == 0x02 || cls == 0x03 || sub == 0x0601 || sub == 0x0c05;
 }
 
 static int addr_names(const struct gp_entry *e, const struct gp_dev *d)
@@ -293,12 +293,12 @@ static void no_host_device_taken(const struct gp_config *c, const struct gp_plan
 					continue;
 				for (x = 0; x < all->n; x++) {
 					const struct gp_dev *o = all->v[x];
-					unsigned base = o->class >> 16;
+					unsigned cls = o->class >> 16;
 
 					if (!ids_read(o) || !id_matches(e, o))
 						continue;
 					matches++;
-					if (!o->unreadable && (base == 0x01 || base == 0x02)) {
+					if (!o->unreadable && (cls == 0x01 || cls == 0x02)) {
 						if (!last || strncmp(last, o->addr, strlen(o->addr) - 1))
 							devices++;
 						last = o->addr;

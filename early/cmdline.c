@@ -14,6 +14,16 @@
 
 #define ORIGIN "kernel command line"
 
+/* Room for a value of GP_LINE_MAX bytes quoted in part as \xNN. */
+#define SHOWN_MAX 512
+
+/* The command line is anyone's bytes: quote them as config lines are quoted. */
+static const char *shown_as(char *buf, const char *s)
+{
+	gp_quote(buf, SHOWN_MAX, s, strlen(s));
+	return buf;
+}
+
 /* Next parameter, splitting at blanks outside double quotes (as the kernel does). */
 static char *next_param(char **pos)
 {
@@ -46,7 +56,7 @@ static char *next_param(char **pos)
 static void add_entry(struct gp_config *c, const char *value, int index)
 {
 	struct gp_entry e;
-	char buf[GP_LINE_MAX];
+	char buf[GP_LINE_MAX], shown[SHOWN_MAX], shown_bad[SHOWN_MAX];
 	const char *msg, *bad;
 	size_t i;
 
@@ -71,7 +81,8 @@ static void add_entry(struct gp_config *c, const char *value, int index)
 	e.line = index;
 	msg = gp_parse_entry(buf, &e, &bad);
 	if (msg) {
-		gp_log(GP_ERR, ORIGIN ": gpupass.add=%s: %s: '%s'", value, msg, bad);
+		gp_log(GP_ERR, ORIGIN ": gpupass.add=%s: %s: '%s'", shown_as(shown, value), msg,
+		       shown_as(shown_bad, bad));
 		c->errors++;
 		return;
 	}
@@ -84,7 +95,7 @@ static void add_entry(struct gp_config *c, const char *value, int index)
 /* Parse a command line in place; bad parameters are logged and counted. */
 void gp_cmdline_parse(struct gp_config *c, char *line)
 {
-	char *pos = line, *p;
+	char *pos = line, *p, shown[SHOWN_MAX];
 	int adds = 0;
 
 	while ((p = next_param(&pos))) {
@@ -98,12 +109,13 @@ void gp_cmdline_parse(struct gp_config *c, char *line)
 			c->mode = GP_MODE_DRYRUN;
 			c->mode_seen = 1;
 		} else if (!strncmp(p, "gpupass=", 8)) {
-			gp_log(GP_ERR, ORIGIN ": %s: unknown value (on, off or dry-run)", p);
+			gp_log(GP_ERR, ORIGIN ": %s: unknown value (on, off or dry-run)", shown_as(shown, p));
 			c->errors++;
 		} else if (!strncmp(p, "gpupass.add=", 12)) {
 			add_entry(c, p + 12, ++adds);
 		} else if (!strcmp(p, "gpupass") || !strncmp(p, "gpupass.", 8)) {
-			gp_log(GP_ERR, ORIGIN ": %s: unknown parameter (gpupass= or gpupass.add=)", p);
+			gp_log(GP_ERR, ORIGIN ": %s: unknown parameter (gpupass= or gpupass.add=)",
+			       shown_as(shown, p));
 			c->errors++;
 		}
 	}

@@ -191,26 +191,6 @@ unsigned long long gp_hash(const char *buf, size_t len)
 	return h;
 }
 
-/* Quote a line for a message: printable ASCII as is, the rest as \xNN. */
-static void show(char *dst, size_t len, const char *s, size_t n)
-{
-	size_t o = 0, i;
-
-	for (i = 0; i < n && o + 5 < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			dst[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(dst + o, len - o, "\\x%02x", ch);
-	}
-	if (i < n && o + 4 < len) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-}
-
 /* A whole line's trouble: bytes that no entry can contain. */
 static const char *line_trouble(const char *s, size_t n)
 {
@@ -249,7 +229,7 @@ static void config_line(struct gp_config *c, const char *path, int lineno,
 		n = (size_t)(hash - s);
 	msg = line_trouble(s, n);
 	if (msg) {
-		show(shown, sizeof(shown), s, n);
+		gp_quote(shown, sizeof(shown), s, n);
 		gp_log(GP_ERR, "%s:%d: %s: '%s'", path, lineno, msg, shown);
 		c->errors++;
 		return;

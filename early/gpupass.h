@@ -84,6 +84,7 @@ void gp_log_to_stdio(void);
 void gp_log_quiet(int quiet);
 void gp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int gp_log_count(int level);
+void gp_quote(char *dst, size_t len, const char *s, size_t n);
 
 /* ---- config.c ---- */
 #define GP_E_ADDR  0x1u
@@ -133,6 +134,7 @@ struct gp_dev {
 	char driver[GP_NAME_MAX];    /* "" when unbound */
 	const char *unreadable;      /* attribute (or "directory") that could not be read, or NULL */
 	const struct gp_entry *named; /* first entry that names this function */
+	const struct gp_entry *unsure; /* an id entry that matches it but does not name it */
 	int doubt;         /* an entry failed closed on this function */
 };
 
@@ -167,13 +169,16 @@ int gp_pci_index(const struct gp_pci *pci, const char *addr);
 int gp_pci_refresh_driver(const struct gp_paths *p, struct gp_dev *d);
 int gp_is_bridge(const struct gp_dev *d);
 const char *gp_critical_kind(const struct gp_dev *d);
+int gp_same_model_risk(const struct gp_dev *d);
 const char *gp_class_name(unsigned class);
 
 /* ---- iommu.c ---- */
 int gp_group_members(const struct gp_paths *p, int group, char ***names, int *n);
-/* NONODE: no /dev/vfio/N, which vfio makes once a member is on vfio-pci. */
-enum { GP_VIABLE_YES = 1, GP_VIABLE_NO = 0, GP_VIABLE_UNKNOWN = -1, GP_VIABLE_NONODE = -2 };
+/* NONODE: no /dev/vfio/N, which vfio makes once a member is on vfio-pci. IN_USE: a VM holds it. */
+enum { GP_VIABLE_YES = 1, GP_VIABLE_NO = 0, GP_VIABLE_UNKNOWN = -1, GP_VIABLE_NONODE = -2,
+       GP_VIABLE_IN_USE = 2 };
 int gp_group_viable(const struct gp_paths *p, int group, char *why, size_t len);
+const char *gp_iommu_advice(struct gp_pci *pci);
 
 /* ---- plan.c ---- */
 enum { GP_ROLE_BIND, GP_ROLE_BRIDGE, GP_ROLE_FOREIGN };

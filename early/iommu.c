@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * IOMMU groups: who is in one, and whether a VM could use it.
+ * IOMMU groups: who is in one, whether a VM could use it, and how to get
+ * them when the IOMMU is off.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,11 +44,18 @@ int gp_group_viable(const struct gp_paths *p, int group, char *why, size_t len)
 		snprintf(why, len, "no %s", path);
 		return GP_VIABLE_NONODE;
 	}
+	/*
+	 * vfio lets one file at a time hold a group open: EBUSY means a VM (or
+	 * another VFIO user) already attached it, the best proof it is usable.
+	 */
+	if (fd < 0 && errno == EBUSY) {
+		snprintf(why, len, "in use by a VM");
+		return GP_VIABLE_IN_USE;
+	}
 	if (fd < 0) {
 		r = errno;
 		snprintf(why, len, "cannot open %s: %s%s", path, strerror(r),
-			 r == EACCES || r == EPERM ? " (run as root)" :
-			 r == EBUSY ? " (a VM has it open)" : "");
+			 r == EACCES || r == EPERM ? " (run as root)" : "");
 		return GP_VIABLE_UNKNOWN;
 	}
 	memset(&st, 0, sizeof(st));
@@ -65,4 +73,25 @@ int gp_group_viable(const struct gp_paths *p, int group, char *why, size_t len)
 		return GP_VIABLE_NO;
 	}
 	return GP_VIABLE_YES;
+}
+
+/*
+ * What turns the IOMMU on, by the host bridge's vendor. Intel's depends on
+ * the kernel's build default (CONFIG_INTEL_IOMMU_DEFAULT_ON), so the
+ * parameter is the fix; AMD-Vi is on whenever the firmware enables it and
+ * amd_iommu= knows no "on" (parse_amd_iommu_options() in
+ * drivers/iommu/amd/init.c), so only the firmware or an "off" stands in the way.
+ */
+#define ADVICE_INTEL "add intel_iommu=on to the kernel command line (and enable VT-d in the firmware setup)"
+#define ADVICE_AMD "enable the IOMMU (AMD-Vi) in the firmware setup, and remove amd_iommu=off or iommu=off from the kernel command line if present"
+
+const char *gp_iommu_advice(struct gp_pci *pci)
+{
+	const struct gp_dev *host = pci ? gp_pci_find(pci, "0000:00:00.0") : NULL;
+
+	if (host && host->vendor == 0x8086)
+		return ADVICE_INTEL;
+	if (host && (host->vendor == 0x1022 || host->vendor == 0x1dd8))
+		return ADVICE_AMD;
+	return "Intel: " ADVICE_INTEL "; AMD: " ADVICE_AMD;
 }

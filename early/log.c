@@ -121,3 +121,26 @@ void gp_log(int level, const char *fmt, ...)
 	}
 	printf("%s%s\n", level_word(level), msg);
 }
+
+/*
+ * Quote text from a user for a message: printable ASCII as is, the rest as
+ * \xNN, so that no control character reaches the console or the journal.
+ */
+void gp_quote(char *dst, size_t len, const char *s, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 5 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			dst[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(dst + o, len - o, "\\x%02x", ch);
+	}
+	if (i < n && o + 4 < len) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}

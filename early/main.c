@@ -170,19 +170,22 @@ static int cmd_check(struct ctx *x)
 	else if (c.mode == GP_MODE_DRYRUN)
 		gp_log(GP_NOTICE, "this boot has gpupass=dry-run on its kernel command line: it bound nothing");
 	check_regenerated(p);
+	/* Opened before it is needed: the IOMMU advice depends on the host bridge. */
+	r = gp_pci_open(p, &pci);
 	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) < 0 ||
 	    gp_dir_has_entries(path) != 1) {
-		gp_log(GP_ERR, "no IOMMU groups: the IOMMU is off (add intel_iommu=on or amd_iommu=on to the kernel command line)");
+		gp_log(GP_ERR, "no IOMMU groups: the IOMMU is off; %s", gp_iommu_advice(r < 0 ? NULL : &pci));
 		rc = GP_EXIT_PLAN;
 	}
 	if (!c.n) {
 		gp_log(GP_NOTICE, "no entries: nothing to bind");
+		gp_pci_free(&pci);
 		gp_config_free(&c);
 		return rc;
 	}
-	r = gp_pci_open(p, &pci);
 	if (r < 0) {
 		gp_log(GP_ERR, "cannot read %s/bus/pci/devices: %s", p->sysfs, strerror(-r));
+		gp_pci_free(&pci);
 		gp_config_free(&c);
 		return GP_EXIT_PLAN;
 	}

@@ -349,11 +349,21 @@ int gp_is_bridge(const struct gp_dev *d)
 	return d->header != 0 || (d->class >> 16) == 0x06;
 }
 
-/* Devices whose loss takes the host down with them. */
+/*
+ * Devices whose loss takes the host down with them: its disks, its way in
+ * (on a headless server the network is the only one), its screen, and the
+ * chipset functions firmware and sensors rely on.
+ */
 const char *gp_critical_kind(const struct gp_dev *d)
 {
-	if ((d->class >> 16) == 0x01)
+	switch (d->class >> 16) {
+	case 0x01:
 		return "mass storage controller";
+	case 0x02:
+		return "network controller";
+	case 0x03:
+		return "display controller";
+	}
 	if ((d->class >> 8) == 0x0601)
 		return "ISA/LPC bridge";
 	if ((d->class >> 8) == 0x0c05)
@@ -361,35 +371,88 @@ const char *gp_critical_kind(const struct gp_dev *d)
 	return NULL;
 }
 
+/*
+ * Classes whose host device is so often the very model a user passes (the
+ * same SSD twice, the same NIC twice): an id entry matching more than one
+ * device of these names none of them.
+ */
+int gp_same_model_risk(const struct gp_dev *d)
+{
+	return (d->class >> 16) == 0x01 || (d->class >> 16) == 0x02;
+}
+
+/* lspci's names (pci.ids) for base class << 8 | subclass, then for base classes alone. */
 static const struct {
-	unsigned class;   /* base class << 8 | subclass */
+	unsigned class;
 	const char *name;
 } class_names[] = {
+	{ 0x0000, "Non-VGA unclassified device" },
+	{ 0x0001, "VGA compatible unclassified device" },
 	{ 0x0100, "SCSI storage controller" },
 	{ 0x0101, "IDE interface" },
 	{ 0x0104, "RAID bus controller" },
+	{ 0x0105, "ATA controller" },
 	{ 0x0106, "SATA controller" },
+	{ 0x0107, "Serial Attached SCSI controller" },
 	{ 0x0108, "Non-Volatile memory controller" },
 	{ 0x0200, "Ethernet controller" },
+	{ 0x0207, "Infiniband controller" },
 	{ 0x0280, "Network controller" },
 	{ 0x0300, "VGA compatible controller" },
 	{ 0x0302, "3D controller" },
 	{ 0x0380, "Display controller" },
+	{ 0x0400, "Multimedia video controller" },
 	{ 0x0401, "Multimedia audio controller" },
 	{ 0x0403, "Audio device" },
+	{ 0x0480, "Multimedia controller" },
 	{ 0x0500, "RAM memory" },
+	{ 0x0580, "Memory controller" },
 	{ 0x0600, "Host bridge" },
 	{ 0x0601, "ISA bridge" },
 	{ 0x0604, "PCI bridge" },
+	{ 0x0680, "Bridge" },
+	{ 0x0700, "Serial controller" },
+	{ 0x0780, "Communication controller" },
+	{ 0x0805, "SD Host controller" },
+	{ 0x0806, "IOMMU" },
 	{ 0x0880, "System peripheral" },
+	{ 0x0c00, "FireWire (IEEE 1394)" },
 	{ 0x0c03, "USB controller" },
 	{ 0x0c05, "SMBus" },
 	{ 0x0c80, "Serial bus controller" },
+	{ 0x0d80, "Wireless controller" },
+	{ 0x1000, "Network and computing encryption device" },
+	{ 0x1080, "Encryption controller" },
+	{ 0x1101, "Performance counters" },
 	{ 0x1180, "Signal processing controller" },
 	{ 0x1200, "Processing accelerators" },
+	{ 0x1300, "Non-Essential Instrumentation" },
+}, base_names[] = {
+	{ 0x00, "Unclassified device" },
+	{ 0x01, "Mass storage controller" },
+	{ 0x02, "Network controller" },
+	{ 0x03, "Display controller" },
+	{ 0x04, "Multimedia controller" },
+	{ 0x05, "Memory controller" },
+	{ 0x06, "Bridge" },
+	{ 0x07, "Communication controller" },
+	{ 0x08, "Generic system peripheral" },
+	{ 0x09, "Input device controller" },
+	{ 0x0a, "Docking station" },
+	{ 0x0b, "Processor" },
+	{ 0x0c, "Serial bus controller" },
+	{ 0x0d, "Wireless controller" },
+	{ 0x0e, "Intelligent controller" },
+	{ 0x0f, "Satellite communications controller" },
+	{ 0x10, "Encryption controller" },
+	{ 0x11, "Signal processing controller" },
+	{ 0x12, "Processing accelerators" },
+	{ 0x13, "Non-Essential Instrumentation" },
+	{ 0x40, "Coprocessor" },
+	{ 0xff, "Unassigned class" },
 };
 
-/* lspci's class names for the classes a GPU card and its neighbours have. */
+/* The name lspci gives the class, without needing pci.ids in the initramfs. */
 const char *gp_class_name(unsigned class)
 {
 	size_t i;
@@ -397,5 +460,8 @@ const char *gp_class_name(unsigned class)
 	for (i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++)
 		if (class_names[i].class == class >> 8)
 			return class_names[i].name;
-	return "Class";
+	for (i = 0; i < sizeof(base_names) / sizeof(base_names[0]); i++)
+		if (base_names[i].class == class >> 16)
+			return base_names[i].name;
+	return "Unknown class";
 }

@@ -23,7 +23,8 @@ static const char *driver_of(const struct gp_dev *d)
 	return d->driver[0] ? d->driver : "no driver";
 }
 
-static int same_slot(const char *a, const char *b)
+/* DOMAIN:BUS:DEV of two function addresses are the same: one device (one card). */
+static int same_device(const char *a, const char *b)
 {
 	const char *dot = strrchr(a, '.');
 
@@ -56,20 +57,13 @@ static struct gp_group *add_group(struct gp_plan *plan, int id)
 	return g;
 }
 
-/* Which kernel parameter turns the IOMMU on depends on the platform. */
-static const char *iommu_param(struct gp_pci *pci)
-{
-	const struct gp_dev *host = gp_pci_find(pci, "0000:00:00.0");
-
-	if (host && host->vendor == 0x8086)
-		return "intel_iommu=on";
-	if (host && (host->vendor == 0x1022 || host->vendor == 0x1dd8))
-		return "amd_iommu=on";
-	return "intel_iommu=on (Intel) or amd_iommu=on (AMD)";
-}
-
-/* One function an entry resolved to: take its group into the plan, or say why not. */
-static void target(const struct gp_entry *e, struct gp_dev *d, struct gp_pci *pci,
+/*
+ * One function an entry resolved to: take its group into the plan, or say
+ * why not. NAMES is 0 for an id entry's match that the id does not name
+ * (see resolve()): its group is planned, and refused unless another entry
+ * names the function.
+ */
+static void target(const struct gp_entry *e, struct gp_dev *d, int names, struct gp_pci *pci,
 		   struct gp_plan *plan)
 {
 	struct gp_group *g;
@@ -91,23 +85,41 @@ static void target(const struct gp_entry *e, struct gp_dev *d, struct gp_pci *pc
 		return;
 	}
 	if (d->group < 0) {
-		gp_log(GP_ERR, "%s:%d: %s has no IOMMU group: the IOMMU is off; add %s to the kernel command line; binding nothing",
-		       e->origin, e->line, desc, iommu_param(pci));
+		gp_log(GP_ERR, "%s:%d: %s has no IOMMU group: the IOMMU is off; %s; binding nothing",
+		       e->origin, e->line, desc, gp_iommu_advice(pci));
 		plan->skipped++;
 		return;
 	}
-	if (!d->named)
+	if (names && !d->named)
 		d->named = e;
+	if (!names && !d->unsure)
+		d->unsure = e;
 	g = add_group(plan, d->group);
 	if (!g) {
 		gp_log(GP_ERR, "%s:%d: out of memory", e->origin, e->line);
 		plan->skipped++;
 		return;
 	}
-	if (e->flags & GP_E_ALLOW)
+	if (names && (e->flags & GP_E_ALLOW))
 		g->allow = 1;
 	gp_log(GP_INFO, "%s:%d: %s (%s) is in IOMMU group %d", e->origin, e->line, desc,
 	       driver_of(d), d->group);
+}
+
+/*
+ * Whether an id entry names one of its matches. It names every match, with
+ * two exceptions for devices the host's own is so often the same model as:
+ * storage and network functions when the id matches such functions in more
+ * than one device (the host's root disk or its link may be the twin), and
+ * the boot VGA device (the host's console) unless it is the only match.
+ */
+static int id_names(const struct gp_dev *d, int found, int risky_devices)
+{
+	if (d->unreadable)
+		return 1;   /* target() refuses it for what it is */
+	if (gp_same_model_risk(d) && risky_devices > 1)
+		return 0;
+	return !(d->boot_vga == 1 && found > 1);
 }
 
 /*
@@ -118,9 +130,10 @@ static void target(const struct gp_entry *e, struct gp_dev *d, struct gp_pci *pc
 static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan *plan, int absent)
 {
 	char addr[GP_ADDR_MAX];
+	const char *last = NULL;
 	struct gp_dev *d;
 	char **addrs;
-	int i, n, r, found = 0;
+	int i, n, r, found = 0, risky = 0;
 
 	if (e->flags & GP_E_ADDR) {
 		gp_entry_addr(e, addr, sizeof(addr));
@@ -140,7 +153,7 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 			plan->skipped++;
 			return;
 		}
-		target(e, d, pci, plan);
+		target(e, d, 1, pci, plan);
 		return;
 	}
 	/* An id may match anywhere: only this kind of entry reads every function. */
@@ -151,12 +164,26 @@ static void resolve(const struct gp_entry *e, struct gp_pci *pci, struct gp_plan
 		plan->skipped++;
 		return;
 	}
+	/*
+	 * Count first: whether the id names a match depends on the others. The
+	 * matches are sorted, so the functions of one device (the ports of one
+	 * NIC) are neighbours and count once.
+	 */
 	for (i = 0; i < n; i++) {
 		d = gp_pci_find(pci, addrs[i]);
 		if (!d)
 			continue;   /* gone since it was matched, or no memory */
 		found++;
-		target(e, d, pci, plan);
+		if (!d->unreadable && gp_same_model_risk(d)) {
+			if (!last || !same_device(last, d->addr))
+				risky++;
+			last = d->addr;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		d = gp_pci_find(pci, addrs[i]);
+		if (d)
+			target(e, d, id_names(d, found, risky), pci, plan);
 	}
 	gp_free_list(addrs, n);
 	if (!found) {
@@ -206,15 +233,39 @@ static int classify(struct gp_group *g, struct gp_member *m, struct gp_plan *pla
 		       g->id, desc);
 		return refuse(g, plan);
 	}
-	crit = gp_critical_kind(d);
-	if (crit && !d->named && !g->allow) {
-		gp_log(GP_ERR, "group %d: refused: it holds %s (%s, on %s), which the host needs and no entry names; binding nothing in this group (add allow-critical to the entry to override)",
-		       g->id, desc, crit, driver_of(d));
+	if (d->unsure && !d->named) {
+		const struct gp_entry *e = d->unsure;
+
+		if (d->boot_vga == 1)
+			gp_log(GP_ERR, "group %d: refused: %s (on %s) is the boot VGA device (the host's console), and %04x:%04x (%s:%d) matches other cards too; binding nothing in this group (to pass it too, add the line %s)",
+			       g->id, desc, driver_of(d), e->vendor, e->device, e->origin, e->line, d->addr);
+		else
+			gp_log(GP_ERR, "group %d: refused: %s (on %s) is one of several devices matching %04x:%04x (%s:%d), which names none of them since the host's own may be one; binding nothing in this group (write the address of the one you mean instead, e.g. the line %s; gpupass list shows them)",
+			       g->id, desc, driver_of(d), e->vendor, e->device, e->origin, e->line, d->addr);
 		return refuse(g, plan);
 	}
-	if (crit)
-		gp_log(GP_WARN, "group %d: %s is a %s and is allowed by the configuration", g->id, desc, crit);
+	crit = gp_critical_kind(d);
+	if (crit && !d->named && !g->allow) {
+		/* A bridge cannot be named (vfio-pci refuses it): only allow-critical passes it. */
+		if (gp_is_bridge(d))
+			gp_log(GP_ERR, "group %d: refused: it holds %s (%s, on %s), which the host needs; binding nothing in this group (add allow-critical to the entry to override)",
+			       g->id, desc, crit, driver_of(d));
+		else
+			gp_log(GP_ERR, "group %d: refused: it holds %s (%s, on %s), which the host needs and no entry names; binding nothing in this group (to pass it too, add the line %s, or allow-critical to the entry)",
+			       g->id, desc, crit, driver_of(d), d->addr);
+		return refuse(g, plan);
+	}
 	if (gp_is_bridge(d)) {
+		/*
+		 * A bridge stays on its driver; one that uses the DMA API (anything
+		 * but these) makes the kernel refuse the whole group to a VM.
+		 */
+		if (d->driver[0] && strcmp(d->driver, "pcieport") && strcmp(d->driver, "pci-stub") &&
+		    strcmp(d->driver, "vfio-pci")) {
+			gp_log(GP_ERR, "group %d: refused: %s is on %s, and a VM cannot attach a group with a member on a host driver; binding nothing in this group (blacklist the module of %s, or leave this group to the host)",
+			       g->id, desc, d->driver, d->driver);
+			return refuse(g, plan);
+		}
 		m->role = GP_ROLE_BRIDGE;
 		return 1;
 	}
@@ -231,12 +282,22 @@ static int classify(struct gp_group *g, struct gp_member *m, struct gp_plan *pla
 	if (d->named)
 		return 1;
 	for (i = 0; i < g->n; i++)
-		if (g->m[i].d && g->m[i].d->named && same_slot(g->m[i].d->addr, d->addr))
+		if (g->m[i].d && g->m[i].d->named && same_device(g->m[i].d->addr, d->addr))
 			return 1;
 	/* Not part of the card: the group forces it on us, so say what the host loses. */
 	gp_log(GP_WARN, "group %d: %s (on %s) is not part of the card but shares its IOMMU group: it goes to vfio-pci too",
 	       g->id, desc, driver_of(d));
 	return 1;
+}
+
+static int is_member(const struct gp_group *g, const struct gp_dev *d)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->m[i].d == d)
+			return 1;
+	return 0;
 }
 
 static void plan_group(const struct gp_paths *p, struct gp_group *g, struct gp_pci *pci,
@@ -265,12 +326,40 @@ static void plan_group(const struct gp_paths *p, struct gp_group *g, struct gp_p
 		g->m[i].d = gp_pci_find(pci, names[i]);
 	}
 	gp_free_list(names, n);
+	/*
+	 * A target whose iommu_group link names this group but which the group
+	 * does not list: binding the listed members would leave the target out
+	 * and take the others for nothing.
+	 */
+	for (i = 0; i < pci->n; i++) {
+		const struct gp_dev *t = pci->v[i];
+
+		if ((t->named || t->unsure) && t->group == g->id && !is_member(g, t)) {
+			gp_log(GP_ERR, "group %d: refused: %s is not among its members, though its iommu_group link names it; binding nothing in this group",
+			       g->id, t->addr);
+			refuse(g, plan);
+		}
+	}
 	/* Classify every member, so that every reason for a refusal is shown at once. */
 	for (i = 0; i < n; i++)
 		classify(g, &g->m[i], plan);
 	if (!g->refused && !g->nbind) {
 		gp_log(GP_ERR, "group %d: refused: nothing to bind (only bridges)", g->id);
 		refuse(g, plan);
+	}
+	if (g->refused)
+		return;
+	/* Only now is it certain that they go: say what allow-critical takes. */
+	for (i = 0; i < n; i++) {
+		const struct gp_dev *d = g->m[i].d;
+		const char *crit = gp_critical_kind(d);
+		char desc[128];
+
+		if (g->m[i].role != GP_ROLE_BIND || !crit || d->named)
+			continue;
+		gp_dev_describe(d, desc, sizeof(desc));
+		gp_log(GP_WARN, "group %d: %s (%s, on %s) goes to vfio-pci too, by allow-critical",
+		       g->id, desc, crit, driver_of(d));
 	}
 }
 

@@ -565,8 +565,11 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 	if (json) {
 		printf("%s{\"group\":%d,\"state\":", *first_group ? "" : ",", g->id);
 		json_str(g->state);
-		printf(",\"on_vfio\":%d,\"functions\":%d,\"viable\":%s,\"reason\":", on, g->total,
-		       viable == GP_VIABLE_YES ? "true" : viable == GP_VIABLE_NO ? "false" : "null");
+		printf(",\"on_vfio\":%d,\"functions\":%d,\"viable\":%s,\"in_use\":%s,\"reason\":",
+		       on, g->total,
+		       viable == GP_VIABLE_YES || viable == GP_VIABLE_IN_USE ? "true" :
+		       viable == GP_VIABLE_NO ? "false" : "null",
+		       viable == GP_VIABLE_IN_USE ? "true" : "false");
 		json_str(reason);
 		printf(",\"exit\":%d,\"functions_list\":[", rc);
 		for (i = 0; i < g->nf; i++) {
@@ -579,7 +582,8 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 	} else {
 		printf("group %d: %s at boot; now %d/%d functions on vfio-pci; viable: %s%s%s%s\n", g->id,
 		       g->state, on, g->total,
-		       viable == GP_VIABLE_YES ? "yes" : viable == GP_VIABLE_NO ? "no" : "unknown",
+		       viable == GP_VIABLE_YES || viable == GP_VIABLE_IN_USE ? "yes" :
+		       viable == GP_VIABLE_NO ? "no" : "unknown",
 		       why[0] ? " (" : "", why, why[0] ? ")" : "");
 		for (i = 0; i < g->nf; i++)
 			printf("  %s [%04x:%04x] %s\n", g->f[i].addr, g->f[i].vendor, g->f[i].device,

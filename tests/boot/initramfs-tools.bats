@@ -88,4 +88,5 @@ image_has_package() {
 @test "6.12: gpupass=dry-run: nothing bound, the plan logged" { case_dryrun $GEN $FULL_SUITE; }
 @test "6.12: config with syntax errors: nothing bound, every error logged" { case_syntax $GEN $FULL_SUITE; }
 @test "6.12: target in the chipset group: refused and named, host keeps it" { case_chipset $GEN $FULL_SUITE; }
+@test "6.12: an id matching the chipset's SATA controller and its twin: neither bound, host boots" { case_twinsata $GEN $FULL_SUITE; }
 @test "6.12: pinned id no longer matches: nothing bound, says why" { case_moved $GEN $FULL_SUITE; }

@@ -198,6 +198,9 @@ static void record(char *line, struct gp_config *c, int lineno)
 	case 'g':
 		if (!arg2 || !ok_name(arg2))
 			return;
+		/* The group's directory first: mkdir makes one level only. */
+		gp_path(path, sizeof(path), "%s/kernel/iommu_groups/%s", sys, arg1);
+		mkdir(path, 0755);
 		gp_path(path, sizeof(path), "%s/kernel/iommu_groups/%s/devices", sys, arg1);
 		mkdir(path, 0755);
 		gp_path(link, sizeof(link), "%s/%s", path, arg2);
@@ -214,6 +217,104 @@ static void record(char *line, struct gp_config *c, int lineno)
 			write_file(path, (const char *)cfg, sizeof(cfg));
 		}
 		break;
+	}
+}
+
+/* The host-critical classes, written out again rather than taken from gp_critical_kind(). */
+static int critical(const struct gp_dev *d)
+{
+	unsigned cls = d->class >> 16, sub = d->class >> 8;
+
+	return cls == 0x01 || cls == 0x02 || cls == 0x03 || sub == 0x0601 || sub == 0x0c05;
+}
+
+static int addr_names(const struct gp_entry *e, const struct gp_dev *d)
+{
+	char addr[GP_ADDR_MAX];
+
+	if (!(e->flags & GP_E_ADDR))
+		return 0;
+	gp_entry_addr(e, addr, sizeof(addr));
+	return !strcmp(addr, d->addr);
+}
+
+static int id_matches(const struct gp_entry *e, const struct gp_dev *d)
+{
+	return !(e->flags & GP_E_ADDR) && (e->flags & GP_E_ID) && d->vendor == e->vendor &&
+	       d->device == e->device;
+}
+
+/* What gp_pci_match() would match: the ids were readable. */
+static int ids_read(const struct gp_dev *d)
+{
+	return !d->unreadable || (strcmp(d->unreadable, "vendor") && strcmp(d->unreadable, "device") &&
+				  strcmp(d->unreadable, "directory"));
+}
+
+/*
+ * No plan hands over a disk, a network link or a screen that no entry names:
+ * a bound host-critical function is named by an address, or matched by an id
+ * entry (which for storage and network must match such functions in one
+ * device only, and for the boot VGA device nothing else), or sits in a group
+ * where an allow-critical entry names a member. Checked against a table of
+ * every function (ALL), counting the matches here, not in the planner.
+ */
+static void no_host_device_taken(const struct gp_config *c, const struct gp_plan *plan,
+				 const struct gp_pci *all)
+{
+	int i, j, k, x;
+
+	for (i = 0; i < plan->n; i++) {
+		const struct gp_group *g = &plan->g[i];
+
+		for (j = 0; j < g->n && !g->refused; j++) {
+			const struct gp_dev *d = g->m[j].d;
+			int by_addr = 0, by_id = 0, allowed = 0;
+
+			if (g->m[j].role != GP_ROLE_BIND || !critical(d))
+				continue;
+			for (k = 0; k < c->n; k++) {
+				const struct gp_entry *e = &c->v[k];
+
+				by_addr |= addr_names(e, d);
+				if (e->flags & GP_E_ALLOW)
+					for (x = 0; x < g->n; x++)
+						if (g->m[x].d && (addr_names(e, g->m[x].d) ||
+								  id_matches(e, g->m[x].d)))
+							allowed = 1;
+			}
+			if (by_addr)
+				continue;
+			for (k = 0; k < c->n; k++) {
+				const struct gp_entry *e = &c->v[k];
+				int matches = 0, devices = 0;
+				const char *last = NULL;
+
+				if (!id_matches(e, d))
+					continue;
+				for (x = 0; x < all->n; x++) {
+					const struct gp_dev *o = all->v[x];
+					unsigned cls = o->class >> 16;
+
+					if (!ids_read(o) || !id_matches(e, o))
+						continue;
+					matches++;
+					if (!o->unreadable && (cls == 0x01 || cls == 0x02)) {
+						if (!last || strncmp(last, o->addr, strlen(o->addr) - 1))
+							devices++;
+						last = o->addr;
+					}
+				}
+				/* An id that does not name it: nothing else may take it either. */
+				if (((d->class >> 16) == 0x01 || (d->class >> 16) == 0x02) && devices > 1)
+					abort();
+				if (d->boot_vga == 1 && matches > 1)
+					abort();
+				by_id = 1;
+			}
+			if (!by_id && !allowed)
+				abort();
+		}
 	}
 }
 
@@ -301,12 +402,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				if (g->m[j].role == GP_ROLE_BIND && (gp_is_bridge(d) || d->numvfs > 0))
 					abort();
+				/* A bridge left on a DMA-API driver makes the group unusable: refused. */
+				if (g->m[j].role == GP_ROLE_BRIDGE && d->driver[0] &&
+				    strcmp(d->driver, "pcieport") && strcmp(d->driver, "pci-stub") &&
+				    strcmp(d->driver, "vfio-pci"))
+					abort();
 			}
 		}
 		/* ... and must plan exactly what a table of every function plans. */
 		if (gp_pci_scan(&p, &full) == 0) {
 			gp_plan_build(&p, &c, &full, &ref, GP_WARN);
 			same_plan(&plan, &ref);
+			no_host_device_taken(&c, &plan, &full);
 			gp_plan_free(&ref);
 		}
 		gp_pci_free(&full);

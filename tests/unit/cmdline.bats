@@ -205,3 +205,19 @@ untouched() {
 	run cat "$KMSG"
 	assert_line --partial "<11>gpupass: kernel command line:1: 0000:02:00.0 is [10de:1e84], not [1002:1e84]"
 }
+
+# The kernel splits parameters at blanks only: any other byte reaches gpupass, and from
+# there the console and the journal, as the config file's lines never do unquoted.
+@test "command-line values reach kmsg with control and non-ASCII bytes quoted as \\xNN" {
+	printf 'gpupass=\033[2J gpupass.add=02:00.0,\033]0;owned\a gpupass.x\033=1 gpupass.add=\303\251\n' >"$CMDLINE"
+	run gp bind
+	assert_success
+	untouched
+	run cat "$KMSG"
+	assert_line '<11>gpupass: kernel command line: gpupass=\x1b[2J: unknown value (on, off or dry-run)'
+	assert_line "<11>gpupass: kernel command line: gpupass.add=02:00.0,\\x1b]0;owned\\x07: unknown word (expected an address, a vendor:device id or allow-critical): '\\x1b]0;owned\\x07'"
+	assert_line '<11>gpupass: kernel command line: gpupass.x\x1b=1: unknown parameter (gpupass= or gpupass.add=)'
+	assert_line "<11>gpupass: kernel command line: gpupass.add=\\xc3\\xa9: unknown word (expected an address, a vendor:device id or allow-critical): '\\xc3\\xa9'"
+	run env LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f-\xff]' "$KMSG"
+	assert_output 0
+}

@@ -157,7 +157,7 @@ IDS
 	refute_output --partial "host driver"
 	run gp status --json
 	assert_failure 6
-	assert_output --partial '"viable":null,"reason":"no '"$BATS_TEST_TMPDIR"'/dev/vfio/15 although every function is on vfio-pci: is '"$BATS_TEST_TMPDIR"'/dev a devtmpfs?","exit":6,'
+	assert_output --partial '"viable":null,"in_use":false,"reason":"no '"$BATS_TEST_TMPDIR"'/dev/vfio/15 although every function is on vfio-pci: is '"$BATS_TEST_TMPDIR"'/dev a devtmpfs?","exit":6,'
 }
 
 @test "status: no /dev/vfio/N while a function is on a host driver is not viable, exit 3" {
@@ -192,7 +192,7 @@ IDS
 	fx_bind 0000:02:00.1 snd_hda_intel
 	run gp status --json
 	assert_failure 3
-	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,"reason":"1 of 4 functions not on vfio-pci","exit":3,'
+	assert_output --partial '{"ran":true,"mode":"bind","config_changed":false,"groups":[{"group":15,"state":"bound","on_vfio":3,"functions":4,"viable":false,"in_use":false,"reason":"1 of 4 functions not on vfio-pci","exit":3,'
 	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"snd_hda_intel"}'
 	rm "$SYS/devices/pci0000:00/0000:02:00.1/driver"
 	run gp status --json

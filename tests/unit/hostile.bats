@@ -208,6 +208,22 @@ as_nobody() {
 	assert_line "<11>gpupass: group 14: refused: member 0000:02:00.0 is not in this group by its own iommu_group link; binding nothing in this group"
 }
 
+# Found by fuzz_sysfs once its group records made groups: the planner bound the members
+# the group listed and left out the target, taking the others for nothing.
+@test "a target that its group does not list refuses the group, binding none of the members" {
+	fx_dev 0000:04:00.0 144d:a808 010802 21 nvme
+	fx_dev 0000:05:00.0 8086:1521 020000 - igb
+	ln -s ../../../kernel/iommu_groups/21 "$SYS/devices/pci0000:00/0000:05:00.0/iommu_group"
+	echo "05:00.0 allow-critical" >"$CONF"
+	run gp bind
+	assert_success
+	[ "$(fx_override_of 0000:04:00.0)" = "(null)" ]
+	[ "$(fx_driver_of 0000:04:00.0)" = nvme ]
+	[ -z "$(fx_unbound 0000:04:00.0 nvme)" ]
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 21: refused: 0000:05:00.0 is not among its members, though its iommu_group link names it; binding nothing in this group"
+}
+
 # Attributes the kernel prints one way only: anything else is unreadable, never a default.
 @test "a member's sriov_numvfs that is not a plain number refuses the group" {
 	fx_attr 0000:01:00.1 sriov_numvfs 01

@@ -160,9 +160,10 @@ setup() {
 	for f in 2 3 4; do [ "$(fx_override_of 0000:00:1f.$f)" = "(null)" ]; done
 	[ "$(fx_driver_of 0000:00:1f.2)" = ahci ]
 	run cat "$KMSG"
-	assert_line "<11>gpupass: group 9: refused: it holds 0000:00:1f.2 [8086:a352] SATA controller (mass storage controller, on ahci), which the host needs and no entry names; binding nothing in this group (add allow-critical to the entry to override)"
-	assert_line --partial "<11>gpupass: group 9: refused: it holds 0000:00:1f.4 [8086:a323] SMBus (SMBus controller, on i801_smbus)"
-	assert_line --partial "<11>gpupass: group 9: refused: it holds 0000:00:1f.0 [8086:a305] ISA bridge (ISA/LPC bridge, on no driver)"
+	assert_line "<11>gpupass: group 9: refused: it holds 0000:00:1f.2 [8086:a352] SATA controller (mass storage controller, on ahci), which the host needs and no entry names; binding nothing in this group (to pass it too, add the line 0000:00:1f.2, or allow-critical to the entry)"
+	assert_line "<11>gpupass: group 9: refused: it holds 0000:00:1f.4 [8086:a323] SMBus (SMBus controller, on i801_smbus), which the host needs and no entry names; binding nothing in this group (to pass it too, add the line 0000:00:1f.4, or allow-critical to the entry)"
+	# A bridge cannot be named: allow-critical is the only way past it.
+	assert_line "<11>gpupass: group 9: refused: it holds 0000:00:1f.0 [8086:a305] ISA bridge (ISA/LPC bridge, on no driver), which the host needs; binding nothing in this group (add allow-critical to the entry to override)"
 	assert_line "<12>gpupass: done: 0 groups on vfio-pci, 1 target skipped"
 }
 
@@ -174,7 +175,10 @@ setup() {
 	[ "$(fx_driver_of 0000:00:1f.2)" = vfio-pci ]
 	[ "$(fx_override_of 0000:00:1f.0)" = "(null)" ]
 	run cat "$KMSG"
-	assert_line "<12>gpupass: group 9: 0000:00:1f.2 [8086:a352] SATA controller is a mass storage controller and is allowed by the configuration"
+	assert_line "<12>gpupass: group 9: 0000:00:1f.2 [8086:a352] SATA controller (mass storage controller, on ahci) goes to vfio-pci too, by allow-critical"
+	assert_line "<12>gpupass: group 9: 0000:00:1f.4 [8086:a323] SMBus (SMBus controller, on i801_smbus) goes to vfio-pci too, by allow-critical"
+	# The ISA bridge stays on its driver: nothing says it goes.
+	refute_output --partial "0000:00:1f.0 [8086:a305] ISA bridge (ISA/LPC bridge, on no driver) goes"
 	assert_line "<13>gpupass: group 9: 3/3 functions on vfio-pci"
 }
 
@@ -219,25 +223,38 @@ setup() {
 	assert_line "<11>gpupass: group 30: refused: 0000:05:00.0 [1002:7362] Display controller has 4 SR-IOV virtual functions enabled, and vfio-pci refuses it; binding nothing in this group (write 0 to its sriov_numvfs first)"
 }
 
-@test "no iommu_group link means the IOMMU is off: says which parameter to add, binds nothing" {
+@test "no iommu_group link means the IOMMU is off: on Intel, says to add intel_iommu=on, binds nothing" {
 	fx_dev 0000:01:00.0 10de:1e84 030000 - nouveau
 	echo "01:00.0" >"$CONF"
 	run gp bind
 	assert_success
 	[ "$(fx_override_of 0000:01:00.0)" = "(null)" ]
 	run cat "$KMSG"
-	assert_line "<11>gpupass: $CONF:1: 0000:01:00.0 [10de:1e84] VGA compatible controller has no IOMMU group: the IOMMU is off; add intel_iommu=on to the kernel command line; binding nothing"
+	assert_line "<11>gpupass: $CONF:1: 0000:01:00.0 [10de:1e84] VGA compatible controller has no IOMMU group: the IOMMU is off; add intel_iommu=on to the kernel command line (and enable VT-d in the firmware setup); binding nothing"
 }
 
-@test "on an AMD host the IOMMU advice is amd_iommu=on" {
+# amd_iommu= has no "on" (parse_amd_iommu_options()): AMD-Vi is on whenever the firmware enables it.
+@test "on an AMD host the IOMMU advice is the firmware setting, never amd_iommu=on" {
 	rm -rf "$SYS"; fx_init
 	fx_dev 0000:00:00.0 1022:1480 060000 - - 0
 	fx_dev 0000:01:00.0 10de:1e84 030000 - nouveau
 	echo "01:00.0" >"$CONF"
 	run gp check
 	assert_failure 3
-	assert_output --partial "the IOMMU is off; add amd_iommu=on to the kernel command line"
-	assert_output --partial "error: no IOMMU groups: the IOMMU is off"
+	amd="enable the IOMMU (AMD-Vi) in the firmware setup, and remove amd_iommu=off or iommu=off from the kernel command line if present"
+	assert_line "error: no IOMMU groups: the IOMMU is off; $amd"
+	assert_line "error: $CONF:1: 0000:01:00.0 [10de:1e84] VGA compatible controller has no IOMMU group: the IOMMU is off; $amd; binding nothing"
+	refute_output --partial "amd_iommu=on"
+}
+
+@test "with no host bridge to tell the platform, the IOMMU advice covers both" {
+	rm -rf "$SYS"; fx_init
+	fx_dev 0000:01:00.0 10de:1e84 030000 - nouveau
+	echo "01:00.0" >"$CONF"
+	run gp check
+	assert_failure 3
+	assert_line "error: no IOMMU groups: the IOMMU is off; Intel: add intel_iommu=on to the kernel command line (and enable VT-d in the firmware setup); AMD: enable the IOMMU (AMD-Vi) in the firmware setup, and remove amd_iommu=off or iommu=off from the kernel command line if present"
+	refute_output --partial "amd_iommu=on"
 }
 
 @test "several entries in one group bind it once" {

@@ -164,3 +164,36 @@ record_line() {
 	run jq -r '.groups[0].functions_list[1].driver' <<<"$output"
 	assert_output 'we"ird\drv'
 }
+
+# vfio lets one file at a time hold a group open, so while a VM runs, opening /dev/vfio/N
+# fails with EBUSY. A tty in exclusive mode (TIOCEXCL) answers an open by anyone without
+# CAP_SYS_ADMIN the same way: it stands in for the group node, and status runs as nobody.
+status_while_in_use() {
+	chmod -R a+rwX "$SYS" "$RUN"
+	local d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done
+	python3 - "$BATS_TEST_TMPDIR/dev/vfio/15" "$GPUPASS" status "$@" --sysfs "$SYS" \
+		--config "$CONF" --cmdline "$CMDLINE" --run "$RUN" --dev "$BATS_TEST_TMPDIR/dev" <<-'PY'
+	import fcntl, os, subprocess, sys, termios
+	master, slave = os.openpty()
+	fcntl.ioctl(slave, termios.TIOCEXCL)
+	os.chmod(os.ttyname(slave), 0o666)
+	os.remove(sys.argv[1])
+	os.symlink(os.ttyname(slave), sys.argv[1])
+	sys.exit(subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				 "--inh-caps=-all"] + sys.argv[2:]).returncode)
+	PY
+}
+
+@test "a group a VM holds open is in use, which proves it viable: exit 0" {
+	[ "$(id -u)" = 0 ] || fx_needs root "to become nobody"
+	command -v python3 >/dev/null || fx_needs python3 "to hold a tty in exclusive mode"
+	run status_while_in_use
+	assert_success
+	assert_line --index 0 "mode at boot: bind"
+	assert_line --index 1 "group 15: bound at boot; now 4/4 functions on vfio-pci; viable: yes (in use by a VM)"
+	run status_while_in_use --json
+	assert_success
+	assert_output --partial '"on_vfio":4,"functions":4,"viable":true,"in_use":true,'
+	assert_output --partial '"exit":0}'
+}

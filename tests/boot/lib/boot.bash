@@ -20,6 +20,8 @@ BOOT_TIMEOUT=${GPUPASS_BOOT_TIMEOUT:-180}
 CARD=0000:00:05.0 CARD_AUDIO=0000:00:05.1 CARD_USB=0000:00:05.2 TWIN=0000:00:06.0
 LPC=0000:00:1f.0 SATA=0000:00:1f.2 SMBUS=0000:00:1f.3
 VGA_ID=1234:1111
+# ICH9 AHCI, the chipset's own and the one a case adds in slot 7 (CASE_DEVICES).
+SATA_ID=8086:2922 SATA2=0000:00:07.0
 
 # The host drivers that race gpupass for the card, and those that own the chipset group: in the
 # image, udev loads them during coldplug as on a real machine.
@@ -259,8 +261,9 @@ boot_accel() {
 # ("timer doesn't work through Interrupt-remapped IO-APIC").
 BOOT_FAST="no_timer_check cryptomgr.notests initcall_blacklist=init_encrypted,crypto_kdf108_init,bpf_tcp_ca_kfunc_init,bpf_dummy_struct_ops_init,jent_mod_init"
 
-# boot_vm IMAGE NAME [CMDLINE...]: boot KVER's kernel with IMAGE on the test machine. The
-# report lands in $BOOT_BUILD/run/NAME.report, the serial console in NAME.console.
+# boot_vm IMAGE NAME [CMDLINE...]: boot KVER's kernel with IMAGE on the test machine, plus the
+# QEMU arguments in BOOT_DEVICES. The report lands in $BOOT_BUILD/run/NAME.report, the serial
+# console in NAME.console.
 boot_vm() {
 	local image=$1 name=$2
 	shift 2
@@ -285,6 +288,7 @@ boot_vm() {
 		-device hda-duplex,bus=hda.0,audiodev=snd \
 		-device qemu-xhci,bus=pcie.0,addr=05.2 \
 		-device secondary-vga,bus=pcie.0,addr=06.0 \
+		${BOOT_DEVICES:-} \
 		-kernel "$kernel" -initrd "$image" \
 		-append "console=ttyS0 intel_iommu=on panic=-1 quiet root=LABEL=gpupass-no-root $BOOT_FAST $*" \
 		-serial "file:$run/$name.console" -serial "file:$run/$name.report" \

@@ -25,6 +25,7 @@ setup() {
 
 @test "the override is written before the host driver is unbound" {
 	run gp bind
+	assert_success
 	run grep -n -e "0000:01:00.1: driver_override set" -e "0000:01:00.1: unbound from snd_hda_intel" "$KMSG"
 	assert_line --index 0 --partial "driver_override set to vfio-pci"
 	assert_line --index 1 --partial "unbound from snd_hda_intel"
@@ -32,6 +33,7 @@ setup() {
 
 @test "modprobe vfio-pci runs when vfio-pci is not loaded" {
 	run gp bind
+	assert_success
 	run cat "$BATS_TEST_TMPDIR/modprobe.log"
 	assert_output "vfio-pci"
 	run cat "$KMSG"
@@ -65,6 +67,7 @@ setup() {
 
 @test "running twice is harmless: nothing is written the second time" {
 	run gp bind
+	assert_success
 	: >"$KMSG"
 	for f in 0 1 2 3; do echo "not written" >"$SYS/devices/pci0000:00/0000:01:00.$f/driver_override.mark"; done
 	run gp bind
@@ -142,12 +145,14 @@ SH
 	fx_dev 0000:00:14.0 8086:a36d 0c0330 14 xhci_hcd
 	printf '01:00.0\n07:00.0\n' >"$CONF"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line --regexp '^<14>gpupass: group 14: 0000:01:00.0: driver_override set to vfio-pci$'
 	assert_line --regexp '^<12>gpupass: .*:2: no PCI device at 0000:07:00.0'
 	assert_line --regexp '^<13>gpupass: group 14: 5/5 functions on vfio-pci$'
 	echo bogus >"$CONF"; : >"$KMSG"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line --regexp '^<11>gpupass: .*:1: unknown word'
 }
@@ -158,6 +163,7 @@ SH
 	fx_dev 0000:00:14.0 8086:a36d 0c0330 14 "$(printf 'd%.0s' $(seq 1 60))"
 	echo "$long" >"$CONF"
 	run gp bind
+	assert_success
 	run awk '{ if (length($0) + 1 > 976) print "too long: " length($0) }' "$KMSG"
 	assert_output ""
 	run wc -l <"$KMSG"
@@ -174,6 +180,7 @@ SH
 
 @test "the status record lists what was bound" {
 	run gp bind
+	assert_success
 	run cat "$RUN/status"
 	assert_line "version 1"
 	assert_line "mode bind"

@@ -173,12 +173,14 @@ untouched() {
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "error: kernel command line: gpupass.add= is empty (give an address or a vendor:device id)"
 	run gp bind
+	assert_success
 	untouched
 }
 
 @test "bind --dry-run says the option asked for it, not the command line" {
 	echo "quiet" >"$CMDLINE"
 	run gp bind --dry-run
+	assert_success
 	run cat "$KMSG"
 	assert_line "<13>gpupass: gpupass 0.1.0: 1 entry, dry-run (--dry-run): binding nothing"
 	refute_output --partial "gpupass=dry-run"

@@ -38,6 +38,7 @@ IDS
 @test "list orders groups by number, not by name" {
 	fx_dev 0000:05:00.0 1234:1111 030000 100 bochs-drm
 	run gp list
+	assert_success
 	run grep '^IOMMU group' <<<"$output"
 	assert_output "$(printf 'IOMMU group 9\nIOMMU group 14\nIOMMU group 15\nIOMMU group 100')"
 }
@@ -45,6 +46,7 @@ IDS
 @test "list with an empty pci.ids shows the ids alone" {
 	: >"$BATS_TEST_TMPDIR/pci.ids"
 	run gp list
+	assert_success
 	assert_line "  0000:00:1f.2 SATA controller [0106]: [8086:a352] (ahci)"
 }
 
@@ -120,34 +122,42 @@ IDS
 @test "check warns when the config is writable by others than root" {
 	chmod 666 "$CONF"
 	run gp check
+	assert_success
 	assert_line --partial "warning: $CONF is writable by others than root"
 	assert_line --partial "mode 666"
 	chmod 644 "$CONF"
 	if [ "$(id -u)" = 0 ]; then
 		run gp check
+		assert_success
 		refute_output --partial "writable by others"
 	fi
 }
 
 @test "check says when the config differs from the one this boot used" {
 	run gp bind
+	assert_success
 	run gp check
+	assert_success
 	refute_output --partial "differs from the one this boot used"
 	echo "01:00.0" >>"$CONF"
 	run gp check
+	assert_success
 	assert_line "warning: $CONF differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot"
 }
 
 @test "check says so when a config appeared after a boot without one" {
 	mv "$CONF" "$CONF.save"
 	run gp bind
+	assert_success
 	mv "$CONF.save" "$CONF"
 	run gp check
+	assert_success
 	assert_line --partial "differs from the one this boot used"
 }
 
 @test "status: every function on vfio-pci but no /dev/vfio/N is exit 6, not a host driver's fault" {
 	run gp bind
+	assert_success
 	mkdir -p "$BATS_TEST_TMPDIR/dev/vfio"
 	run --separate-stderr gp status
 	assert_failure 6
@@ -162,6 +172,7 @@ IDS
 
 @test "status: no /dev/vfio/N while a function is on a host driver is not viable, exit 3" {
 	run gp bind
+	assert_success
 	rm "$SYS/devices/pci0000:00/0000:02:00.1/driver"
 	fx_bind 0000:02:00.1 snd_hda_intel
 	run gp status
@@ -171,6 +182,7 @@ IDS
 
 @test "status exits 3 when a function fell back to a host driver" {
 	run gp bind
+	assert_success
 	fx_bind 0000:02:00.1 snd_hda_intel
 	run gp status
 	assert_failure 3
@@ -180,6 +192,7 @@ IDS
 
 @test "status cannot tell viability through a node that is not a vfio group" {
 	run gp bind
+	assert_success
 	mkdir -p "$BATS_TEST_TMPDIR/dev/vfio"
 	: >"$BATS_TEST_TMPDIR/dev/vfio/15"
 	run gp status
@@ -189,6 +202,7 @@ IDS
 
 @test "status --json" {
 	run gp bind
+	assert_success
 	fx_bind 0000:02:00.1 snd_hda_intel
 	run gp status --json
 	assert_failure 3
@@ -196,6 +210,7 @@ IDS
 	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":"snd_hda_intel"}'
 	rm "$SYS/devices/pci0000:00/0000:02:00.1/driver"
 	run gp status --json
+	assert_failure 3
 	assert_output --partial '{"address":"0000:02:00.1","id":"10de:10f8","driver":null}'
 	assert_output --partial '"exit":3}'
 	command -v jq >/dev/null || fx_needs jq "to parse the JSON"
@@ -216,6 +231,7 @@ IDS
 	fx_dev 0000:00:1f.6 8086:15bc 020000 9 e1000e
 	echo "00:1f.6" >"$CONF"
 	run gp bind
+	assert_success
 	run gp status
 	assert_failure 3
 	assert_line --partial "group 9: refused at boot"
@@ -224,6 +240,7 @@ IDS
 @test "status after gpupass=off says so" {
 	echo "gpupass=off" >"$CMDLINE"
 	run gp bind
+	assert_success
 	run gp status
 	assert_success
 	assert_line "mode at boot: off"
@@ -237,6 +254,7 @@ IDS
 	assert_line --regexp '^  status '
 	assert_output --partial "exit status: 0 ok, 1 configuration errors, 2 usage"
 	run "$GPUPASS" --version
+	assert_success
 	assert_output "gpupass 0.1.0"
 	run "$GPUPASS" check --help
 	assert_success
@@ -258,6 +276,7 @@ IDS
 @test "status after a boot whose configuration had errors exits 3 and says so" {
 	echo "02:00.0 oops" >"$CONF"
 	run gp bind
+	assert_success
 	run gp status
 	assert_failure 3
 	assert_line "mode at boot: error (the configuration had errors: nothing was bound; see dmesg)"

@@ -112,6 +112,7 @@ nothing_bound() {
 	printf '0x10\0de\n' >"$SYS/devices/pci0000:00/0000:01:00.0/vendor"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read vendor of 0000:01:00.0: binding nothing for this entry"
@@ -121,6 +122,7 @@ nothing_bound() {
 	head -c 8 /dev/zero >"$SYS/devices/pci0000:00/0000:01:00.0/config"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read config of 0000:01:00.0: binding nothing for this entry"
@@ -130,6 +132,7 @@ nothing_bound() {
 	fx_link ../../../kernel/iommu_groups/x14 "$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read iommu_group of 0000:01:00.0: binding nothing for this entry"
@@ -141,6 +144,7 @@ nothing_bound() {
 		"$SYS/devices/pci0000:00/0000:01:00.0/iommu_group"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read iommu_group of 0000:01:00.0: binding nothing for this entry"
@@ -229,6 +233,7 @@ as_nobody() {
 	fx_attr 0000:01:00.1 sriov_numvfs 01
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 14: refused: cannot read sriov_numvfs of member 0000:01:00.1; binding nothing in this group"
@@ -239,6 +244,7 @@ as_nobody() {
 	fx_attr 0000:01:00.1 class 0x0x
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 14: refused: cannot read class of member 0000:01:00.1; binding nothing in this group"
@@ -248,6 +254,7 @@ as_nobody() {
 	ln -s ../../../devices/pci0000:00/0000:03:00.0 "$SYS/bus/pci/devices/0000:03:00.0"
 	echo "03:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_bound
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read directory of 0000:03:00.0: binding nothing for this entry"

@@ -75,6 +75,7 @@ line_of() { grep -F "  $1 " <<<"$output"; }
 	run grep '^IOMMU group' <<<"$output"
 	assert_output "$(printf 'IOMMU group 14\nIOMMU group 15')"
 	run gp list -s 0000:01:00.0 -d 10de:1e84
+	assert_success
 	assert_equal "$(grep -c '^IOMMU group' <<<"$output")" 1
 	assert_line "IOMMU group 14"
 	run --separate-stderr gp list -s 01:00.1 -d 10de:1e84

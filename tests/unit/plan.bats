@@ -64,6 +64,7 @@ setup() {
 	fx_card 01 14
 	echo "01:00.0 10de:1e84" >"$CONF"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
 }
@@ -80,6 +81,7 @@ setup() {
 	run cat "$KMSG"
 	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
 	run gp check
+	assert_success
 	assert_output --partial "group 14: 0000:00:01.0 [8086:1901] PCI bridge: bridge, stays on pcieport"
 }
 
@@ -186,6 +188,7 @@ setup() {
 	fx_dev 0000:03:00.0 144d:a808 010802 20 nvme
 	echo "03:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line "<13>gpupass: group 20: 1/1 functions on vfio-pci"
 }
@@ -208,6 +211,7 @@ setup() {
 	fx_attr 0000:01:00.0 boot_vga 1
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line "<12>gpupass: group 14: 0000:01:00.0 [10de:1e84] VGA compatible controller is the boot VGA device: its console goes dark when vfio-pci takes it"
 	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
@@ -218,6 +222,7 @@ setup() {
 	fx_attr 0000:05:00.0 sriov_numvfs 4
 	echo "05:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	[ "$(fx_override_of 0000:05:00.0)" = "(null)" ]
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 30: refused: 0000:05:00.0 [1002:7362] Display controller has 4 SR-IOV virtual functions enabled, and vfio-pci refuses it; binding nothing in this group (write 0 to its sriov_numvfs first)"
@@ -261,6 +266,7 @@ setup() {
 	fx_card 01 14
 	printf '01:00.0\n01:00.1\n10de:1ad8\n' >"$CONF"
 	run gp bind
+	assert_success
 	run grep -c "driver_override set" "$KMSG"
 	assert_output 4
 	run grep -c "group 14: 4/4 functions on vfio-pci" "$KMSG"
@@ -273,6 +279,7 @@ setup() {
 	ln -s ../../../../devices/platform/ACPI0001 "$SYS/kernel/iommu_groups/14/devices/ACPI0001:00"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	[ "$(fx_override_of 0000:01:00.0)" = "(null)" ]
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 14: refused: member ACPI0001:00 is not a PCI function; binding nothing in this group"
@@ -296,6 +303,7 @@ setup() {
 		"error: $CONF:1: no device [1002:73bf] present: nothing to bind for this entry" \
 		"error: 1 target would not be bound; 0 groups would be")"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line "<12>gpupass: $CONF:1: no device [1002:73bf] present: nothing to bind for this entry"
 }
@@ -327,6 +335,7 @@ setup() {
 	: >"$SYS/devices/pci0000:00/0000:01:00.1/vendor"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	[ "$(fx_override_of 0000:01:00.0)" = "(null)" ]
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 14: refused: cannot read vendor of member 0000:01:00.1; binding nothing in this group"
@@ -337,6 +346,7 @@ setup() {
 	echo "VGA" >"$SYS/devices/pci0000:00/0000:01:00.0/class"
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $CONF:1: cannot read class of 0000:01:00.0: binding nothing for this entry"
 }

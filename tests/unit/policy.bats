@@ -64,6 +64,7 @@ fx_nvme() { fx_dev "$1" 144d:a808 010802 "$2" nvme; }
 	fx_dev 0000:03:00.0 8086:f1a8 010802 20 nvme   # the root disk, another model
 	echo "144d:a808" >"$CONF"
 	run gp bind
+	assert_success
 	[ "$(fx_driver_of 0000:04:00.0)" = vfio-pci ]
 	[ "$(fx_driver_of 0000:03:00.0)" = nvme ]
 	run cat "$KMSG"
@@ -116,6 +117,7 @@ fx_nvme() { fx_dev "$1" 144d:a808 010802 "$2" nvme; }
 	fx_attr 0000:01:00.0 boot_vga 1
 	printf '10de:1e84\n0000:01:00.0\n' >"$CONF"
 	run gp bind
+	assert_success
 	run cat "$KMSG"
 	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
 	assert_line "<13>gpupass: group 15: 4/4 functions on vfio-pci"
@@ -181,6 +183,7 @@ two_cards_one_group() {
 	fx_dev 0000:00:1c.0 8086:15b8 020000 14 e1000e
 	echo "01:00.0" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_written
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 14: refused: it holds 0000:00:1c.0 [8086:15b8] Ethernet controller (network controller, on e1000e), which the host needs and no entry names; binding nothing in this group (to pass it too, add the line 0000:00:1c.0, or allow-critical to the entry)"
@@ -212,6 +215,7 @@ amd_gpu_behind_switch() {
 	run cat "$KMSG"
 	assert_line "<13>gpupass: group 2: 2/2 functions on vfio-pci"
 	run gp check
+	assert_success
 	assert_line "group 2: 0000:00:03.0 [1022:1482] Host bridge: bridge, stays on no driver"
 }
 
@@ -254,6 +258,7 @@ amd_gpu_behind_switch() {
 	fx_dev 0000:05:00.2 1234:0003 ff0000 30 -
 	echo "05:00.0" >"$CONF"
 	run gp check
+	assert_success
 	assert_line "group 30: 0000:05:00.0 [1234:0001] Signal processing controller: no driver -> vfio-pci"
 	assert_line "group 30: 0000:05:00.1 [1234:0002] Wireless controller: no driver -> vfio-pci"
 	assert_line "group 30: 0000:05:00.2 [1234:0003] Unassigned class: no driver -> vfio-pci"
@@ -281,6 +286,7 @@ amd_gpu_behind_switch() {
 	fx_nvme 0000:04:00.0 21
 	echo "144d:a808 allow-critical" >"$CONF"
 	run gp bind
+	assert_success
 	nothing_written
 	run cat "$KMSG"
 	assert_line "<12>gpupass: done: 0 groups on vfio-pci, 2 targets skipped"

@@ -76,18 +76,22 @@ usage_error() {
 	assert_equal "$stderr" ""
 	help=$output
 	run "$GPUPASS" --help
+	assert_success
 	assert_output "$help"
 	run "$GPUPASS" list --help
+	assert_success
 	assert_output "$help"
 	run --separate-stderr "$GPUPASS" version
 	assert_success
 	assert_output "gpupass 0.1.0"
 	run "$GPUPASS" --version
+	assert_success
 	assert_output "gpupass 0.1.0"
 }
 
 @test "--help says which command each option is for" {
 	run "$GPUPASS" help
+	assert_success
 	assert_line --regexp '^  --dry-run +bind: log the plan, bind nothing$'
 	assert_line --regexp '^  --json +status: print JSON$'
 	assert_line --regexp '^  -s ADDR +list: only the groups holding the function at ADDR$'
@@ -98,6 +102,7 @@ usage_error() {
 @test "--help, the man page and the README name the same commands and options" {
 	local top=$BATS_TEST_DIRNAME/../.. man=$BATS_TEST_DIRNAME/../../man/gpupass.8 word
 	run "$GPUPASS" help
+	assert_success
 	for word in $(grep -oE '^  [a-z]+ ' <<<"$output"); do
 		grep -qE "^\.It Cm $word( |\$)" "$man" || fail "gpupass.8 does not describe the command $word"
 		grep -qF -- "gpupass $word" "$top/README.md" || fail "README.md does not mention gpupass $word"

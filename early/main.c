@@ -16,6 +16,9 @@ struct ctx {
 	struct gp_paths paths;
 	int dry_run;
 	int json;
+	int all;
+	char **args;   /* what follows the options: release and claim targets */
+	int nargs;
 };
 
 static int load_config(const struct gp_paths *p, struct gp_config *c)
@@ -197,15 +200,40 @@ static int cmd_status(struct ctx *x)
 	return gp_cmd_status(&x->paths, x->json);
 }
 
+/* release and claim: TARGET... or --all, never both missing. */
+static int switch_cmd(struct ctx *x, int (*run)(const struct gp_paths *, const struct gp_switch *))
+{
+	struct gp_switch s = { x->args, x->nargs, x->all, x->dry_run };
+
+	if (!x->nargs && !x->all) {
+		fprintf(stderr, "gpupass: name a target (an address, an id, or ADDRESS,ID) or give --all\n");
+		return GP_EXIT_USAGE;
+	}
+	return run(&x->paths, &s);
+}
+
+static int cmd_release(struct ctx *x)
+{
+	return switch_cmd(x, gp_cmd_release);
+}
+
+static int cmd_claim(struct ctx *x)
+{
+	return switch_cmd(x, gp_cmd_claim);
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct ctx *x);
 	const char *help;
+	int targets;   /* takes TARGET arguments */
 } commands[] = {
-	{ "bind",   cmd_bind,   "bind the configured groups to vfio-pci (the initramfs runs this; always exits 0)" },
-	{ "check",  cmd_check,  "validate the configuration and show what the next boot would bind" },
-	{ "list",   cmd_list,   "list IOMMU groups with their devices, drivers and targets" },
-	{ "status", cmd_status, "after boot: is every planned function on vfio-pci, is each group viable" },
+	{ "bind",   cmd_bind,   "bind the configured groups to vfio-pci (the initramfs runs this; always exits 0)", 0 },
+	{ "check",  cmd_check,  "validate the configuration and show what the next boot would bind", 0 },
+	{ "list",   cmd_list,   "list IOMMU groups with their devices, drivers and targets", 0 },
+	{ "status", cmd_status, "after boot: is every planned function on vfio-pci, is each group viable", 0 },
+	{ "release", cmd_release, "TARGET...|--all: hand the targets' groups to the host drivers now", 1 },
+	{ "claim",  cmd_claim,  "TARGET...|--all: take the targets' groups from the host drivers to vfio-pci now", 1 },
 };
 
 static void usage(FILE *f)
@@ -222,14 +250,17 @@ static void usage(FILE *f)
 		"  --kmsg FILE      kernel log device (default /dev/kmsg)\n"
 		"  --run DIR        status record directory (default /run/gpupass)\n"
 		"  --dev DIR        device directory, for /dev/vfio (default /dev)\n"
-		"  --modprobe PATH  modprobe to load vfio-pci (default: searched)\n"
+		"  --proc DIR       process directory, for who holds /dev/vfio (default /proc)\n"
+		"  --modprobe PATH  modprobe for vfio-pci and host drivers (default: searched)\n"
 		"  --pci-ids FILE   PCI names database (default: searched)\n"
-		"  --dry-run        bind: log the plan, bind nothing\n"
+		"  --dry-run        bind, release, claim: show the plan, change nothing\n"
+		"  --all            release: every group on vfio-pci; claim: the configuration's\n"
 		"  --json           status: print JSON\n"
 		"  -h, --help       this text\n"
 		"  -V, --version    the version\n\n"
 		"exit status: 0 ok, 1 configuration errors, 2 usage, 3 a target is (or would be)\n"
-		"left unbound, 4 a group is not viable, 5 gpupass did not run in this boot\n");
+		"left unbound (or not released), 4 a group is not viable, 5 gpupass did not run\n"
+		"in this boot, 6 a process (a VM) holds a group open\n");
 }
 
 static const struct option options[] = {
@@ -243,6 +274,8 @@ static const struct option options[] = {
 	{ "pci-ids", required_argument, NULL, 'i' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "proc", required_argument, NULL, 'P' },
+	{ "all", no_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -251,10 +284,10 @@ static const struct option options[] = {
 int main(int argc, char **argv)
 {
 	struct ctx x = { { "/sys", "/etc/gpupass.conf", "/proc/cmdline", "/dev/kmsg",
-			   "/run/gpupass", "/dev", NULL, NULL }, 0, 0 };
+			   "/run/gpupass", "/dev", NULL, NULL, "/proc" }, 0, 0, 0, NULL, 0 };
 	const struct command *cmd = NULL;
 	size_t i;
-	int opt;
+	int opt, rc;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -272,12 +305,31 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "gpupass: unknown command '%s' (bind, check, list, status; see --help)\n",
+		fprintf(stderr, "gpupass: unknown command '%s' (bind, check, list, status, release, claim; see --help)\n",
 			argv[1]);
 		return GP_EXIT_USAGE;
 	}
-	/* Options follow the command: argv[1] plays argv[0] for getopt. */
-	while ((opt = getopt_long(argc - 1, argv + 1, "hV", options, NULL)) != -1) {
+	/*
+	 * Options follow the command: argv[1] plays argv[0] for getopt. Targets may come before options or after them. glibc's getopt_long
+	 * moves them to the end; klibc's stops at the first one: so take each
+	 * one where getopt stops, and go on.
+	 */
+	x.args = calloc((size_t)argc, sizeof(*x.args));
+	if (!x.args)
+		return GP_EXIT_USAGE;
+	for (;;) {
+		opt = getopt_long(argc - 1, argv + 1, "hV", options, NULL);
+		if (opt == -1) {
+			if (optind >= argc - 1)
+				break;
+			if (!cmd->targets) {
+				fprintf(stderr, "gpupass: unexpected argument '%s'\n", argv[optind + 1]);
+				free(x.args);
+				return GP_EXIT_USAGE;
+			}
+			x.args[x.nargs++] = argv[1 + optind++];
+			continue;
+		}
 		switch (opt) {
 		case 'c': x.paths.config = optarg; break;
 		case 'k': x.paths.cmdline = optarg; break;
@@ -289,16 +341,17 @@ int main(int argc, char **argv)
 		case 'i': x.paths.pciids = optarg; break;
 		case 'n': x.dry_run = 1; break;
 		case 'j': x.json = 1; break;
-		case 'h': usage(stdout); return GP_EXIT_OK;
-		case 'V': printf("gpupass %s\n", GPUPASS_VERSION); return GP_EXIT_OK;
+		case 'P': x.paths.procdir = optarg; break;
+		case 'a': x.all = 1; break;
+		case 'h': usage(stdout); free(x.args); return GP_EXIT_OK;
+		case 'V': printf("gpupass %s\n", GPUPASS_VERSION); free(x.args); return GP_EXIT_OK;
 		default:
 			fprintf(stderr, "gpupass: see gpupass --help\n");
+			free(x.args);
 			return GP_EXIT_USAGE;
 		}
 	}
-	if (optind < argc - 1) {
-		fprintf(stderr, "gpupass: unexpected argument '%s'\n", argv[optind + 1]);
-		return GP_EXIT_USAGE;
-	}
-	return cmd->run(&x);
+	rc = cmd->run(&x);
+	free(x.args);
+	return rc;
 }

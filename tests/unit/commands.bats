@@ -211,7 +211,7 @@ IDS
 	assert_failure 2
 	run "$GPUPASS" frobnicate
 	assert_failure 2
-	assert_output "gpupass: unknown command 'frobnicate' (bind, check, list, status; see --help)"
+	assert_output "gpupass: unknown command 'frobnicate' (bind, check, list, status, release, claim; see --help)"
 	run "$GPUPASS" check --no-such-option
 	assert_failure 2
 	run "$GPUPASS" check extra

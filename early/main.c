@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	if (!x.args)
 		return GP_EXIT_USAGE;
 	for (;;) {
-		opt = getopt_long(argc - 1, argv + 1, "hV", options, NULL);
+		opt = getopt_long(argc - 1, argv + 1, "+hV", options, NULL);
 		if (opt == -1) {
 			if (optind >= argc - 1)
 				break;

@@ -20,7 +20,7 @@
 #define KMSG_RECORD_MAX 976
 
 static const char *kmsg_path;   /* NULL: stdio mode */
-static int tee;                 /* kmsg and stdout: release and claim */
+static int to_both;             /* kmsg and stdout: release and claim */
 static int kmsg_failed;
 static int quiet;
 static int counts[8];
@@ -29,13 +29,13 @@ void gp_log_to_kmsg(const char *path)
 {
 	kmsg_path = path;
 	kmsg_failed = 0;
-	tee = 0;
+	to_both = 0;
 }
 
 void gp_log_to_stdio(void)
 {
 	kmsg_path = NULL;
-	tee = 0;
+	to_both = 0;
 }
 
 /* A runtime switch: dmesg keeps the whole story next to the boot's, the user sees it too. */
@@ -43,7 +43,7 @@ void gp_log_to_both(const char *path)
 {
 	kmsg_path = path;
 	kmsg_failed = 0;
-	tee = 1;
+	to_both = 1;
 }
 
 void gp_log_quiet(int q)
@@ -112,7 +112,7 @@ void gp_log(int level, const char *fmt, ...)
 	if ((size_t)n >= sizeof(msg))
 		memcpy(msg + sizeof(msg) - 4, "...", 4);
 
-	if (kmsg_path && tee) {
+	if (kmsg_path && to_both) {
 		if (!kmsg_failed && kmsg_write(level, msg) < 0)
 			kmsg_failed = 1;
 		printf("%s%s\n", level_word(level), msg);

@@ -25,6 +25,29 @@ FULL_CASES=(
 	"refused none gpupass.add=00:1f.2 gpupass.add=00:05.0,1234:2222"
 )
 
+# Cases one generator alone boots (initramfs-tools, on the full suite's kernel): the report
+# runs release and claim in the booted guest when the command line says gptest=switch.
+SWITCH_CASES=(
+	"switch pinned gptest=switch"
+)
+
+# GPUPASS_BOOT_ONLY="case ...": boot only these cases (and build only their images), for
+# working on one case without the whole matrix.
+only_case() {
+	[ -z "${GPUPASS_BOOT_ONLY:-}" ] || [[ " $GPUPASS_BOOT_ONLY " == *" $1 "* ]]
+}
+
+# The cases GEN boots on SUITE.
+cases_for() {
+	local gen=$1 suite=$2 c
+	local all=("${MAIN_CASES[@]}")
+	[ "$suite" = "$FULL_SUITE" ] && all=("${FULL_CASES[@]}")
+	[ "$suite" = "$FULL_SUITE" ] && [ "$gen" = initramfs-tools ] && all+=("${SWITCH_CASES[@]}")
+	for c in "${all[@]}"; do
+		only_case "${c%% *}" && echo "$c"
+	done
+}
+
 write_configs() {
 	local dir=$BOOT_BUILD/conf
 	mkdir -p "$dir"
@@ -56,10 +79,12 @@ build_all() {
 	local gen=$1 suite spec image conf variant pids=() p
 	write_configs
 	for suite in "$MAIN_SUITE" "$FULL_SUITE"; do
+		[ -n "$(cases_for "$gen" "$suite")" ] || continue
 		kernel_root "$suite" || return 1
 		for spec in "${IMAGES[@]}"; do
 			read -r image conf variant <<<"$spec"
 			[ "$suite" = "$FULL_SUITE" ] || [[ " $MAIN_IMAGES " == *" $image "* ]] || continue
+			[ -z "${GPUPASS_BOOT_ONLY:-}" ] || cases_for "$gen" "$suite" | grep -q "^[^ ]* $image\b" || continue
 			[ "$conf" = - ] && conf= || conf=$BOOT_BUILD/conf/$conf
 			[ "$variant" = - ] && variant=
 			"build_${gen//-/_}" "$image" "$conf" $variant >/dev/null 3>&- &
@@ -84,8 +109,8 @@ image_path() {
 boot_all() {
 	local gen=$1 suite c name image cmdline running=0 cases
 	for suite in "$MAIN_SUITE" "$FULL_SUITE"; do
-		cases=("${MAIN_CASES[@]}")
-		[ "$suite" = "$FULL_SUITE" ] && cases=("${FULL_CASES[@]}")
+		mapfile -t cases < <(cases_for "$gen" "$suite")
+		[ ${#cases[@]} -gt 0 ] || continue
 		kernel_root "$suite" || return 1
 		boot_accel >/dev/null
 		for c in "${cases[@]}"; do
@@ -250,4 +275,45 @@ case_moved() {
 	report "$1" "$2" refused || return 1
 	assert_host_owns_all
 	assert_kmsg '0000:00:05.0 is \[1234:1111\], not \[1234:2222\]'
+}
+
+# Bound at boot; in the booted guest (gpupass-report, gptest=switch): release while a helper
+# holds /dev/vfio/N open is refused, naming it; release hands the card to bochs-drm,
+# snd_hda_intel and xhci_hcd; claim takes it all back, and status says viable.
+case_switch() {
+	local g pid
+	report "$1" "$2" switch || return 1
+	assert_card_bound
+	g=$(group $CARD)
+	pid=$(sed -n 's/^holder-pid //p' "$REPORT")
+	[ -n "$pid" ] || fail "no holder started: $(section 'release while held')"
+	grep -q '^release-held-exit 6$' "$REPORT" || fail "release while held: $(section 'release while held')"
+	section 'release while held' | grep -q "group $g: in use: process $pid (sleep) holds /dev/vfio/$g open" ||
+		fail "release while held does not name the holder $pid: $(section 'release while held')"
+	section 'lspci -nnk while held' | lspci_drivers | grep -qx '00:05.0 vfio-pci 00:05.1 vfio-pci 00:05.2 vfio-pci' ||
+		fail "release while held changed drivers: $(section 'lspci -nnk while held')"
+	grep -q '^release-exit 0$' "$REPORT" || fail "release failed: $(section 'gpupass release')"
+	section 'gpupass release' | grep -q "group $g: released: 3/3 functions on host drivers" ||
+		fail "release: $(section 'gpupass release')"
+	section 'lspci -nnk after release' | lspci_drivers |
+		grep -qx '00:05.0 bochs-drm 00:05.1 snd_hda_intel 00:05.2 xhci_hcd' ||
+		fail "after release: $(section 'lspci -nnk after release')"
+	section 'gpupass status after release' | grep -q "^group $g: released since boot" ||
+		fail "status after release: $(section 'gpupass status after release')"
+	grep -q '^status-after-release-exit 0$' "$REPORT" || fail "status after release did not exit 0"
+	grep -q '^claim-exit 0$' "$REPORT" || fail "claim failed: $(section 'gpupass claim')"
+	section 'lspci -nnk after claim' | lspci_drivers |
+		grep -qx '00:05.0 vfio-pci 00:05.1 vfio-pci 00:05.2 vfio-pci' ||
+		fail "after claim: $(section 'lspci -nnk after claim')"
+	section 'gpupass status after claim' | grep -q "^group $g: claimed since boot; now 3/3 functions on vfio-pci; viable: yes" ||
+		fail "status after claim: $(section 'gpupass status after claim')"
+	grep -q '^status-after-claim-exit 0$' "$REPORT" || fail "status after claim did not exit 0"
+	assert_kmsg "group $g: 0000:00:05.1: released to snd_hda_intel"
+	assert_kmsg "group $g: 3/3 functions on vfio-pci"
+}
+
+# lspci -nnk on stdin: "SLOT DRIVER" of the card's functions, on one line.
+lspci_drivers() {
+	awk '/^[0-9a-f]/ { dev = $1 } /Kernel driver in use:/ && dev ~ /^00:05\./ { printf "%s%s %s", sep, dev, $NF; sep = " " }
+		END { print "" }'
 }

@@ -37,7 +37,7 @@ const char *gp_find_modprobe(const struct gp_paths *p)
 int gp_run(const char *prog, char *const argv[], int timeout)
 {
 	/* 20 ms steps: modprobe of a loaded module returns in about a millisecond. */
-	const struct timespec step = { 0, 20 * 1000 * 1000 };
+	const struct timespec step = { 0, 20000000L };
 	long waited = 0;
 	pid_t pid, r;
 	int status, fd;

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gpupass.h"
@@ -75,54 +74,31 @@ static void unbind_host(const struct gp_paths *p, struct gp_dev *d, int group)
 	gp_log(GP_INFO, "group %d: %s: unbound from %s", group, d->addr, was);
 }
 
-static const char *find_modprobe(const struct gp_paths *p)
-{
-	static const char *const dirs[] = { "/sbin/modprobe", "/usr/sbin/modprobe",
-					     "/bin/modprobe", "/usr/bin/modprobe" };
-	size_t i;
-
-	if (p->modprobe)
-		return access(p->modprobe, X_OK) == 0 ? p->modprobe : NULL;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (access(dirs[i], X_OK) == 0)
-			return dirs[i];
-	return NULL;
-}
-
 /* vfio-pci's id table matches only overrides, so no uevent ever loads it: we must. */
 static int load_vfio(const struct gp_paths *p)
 {
 	char path[GP_PATH_MAX];
+	char *const argv[] = { (char *)"modprobe", (char *)VFIO, NULL };
 	const char *modprobe;
-	pid_t pid;
-	int status;
+	int r;
 
 	if (gp_path(path, sizeof(path), "%s/bus/pci/drivers/" VFIO, p->sysfs) < 0)
 		return -1;
 	if (gp_is_dir(path))
 		return 0;
-	modprobe = find_modprobe(p);
+	modprobe = gp_find_modprobe(p);
 	if (!modprobe) {
 		gp_log(GP_ERR, "vfio-pci is not loaded and no modprobe was found: nothing can be bound");
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		gp_log(GP_ERR, "cannot run %s: %s", modprobe, strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		char *const argv[] = { (char *)"modprobe", (char *)VFIO, NULL };
-
-		execv(modprobe, argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		gp_log(GP_ERR, "%s vfio-pci failed (exit status %d)", modprobe,
-		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	r = gp_run(modprobe, argv, GP_CHILD_TIMEOUT);
+	if (r == -ETIMEDOUT)
+		gp_log(GP_ERR, "%s vfio-pci did not finish in %d s: killed it", modprobe,
+		       GP_CHILD_TIMEOUT);
+	else if (r < 0)
+		gp_log(GP_ERR, "cannot run %s: %s", modprobe, strerror(-r));
+	else if (r != 0)
+		gp_log(GP_ERR, "%s vfio-pci failed (exit status %d)", modprobe, r == 256 ? -1 : r);
 	else
 		gp_log(GP_INFO, "loaded vfio-pci with %s", modprobe);
 	if (!gp_is_dir(path)) {

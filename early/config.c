@@ -136,6 +136,24 @@ const char *gp_parse_entry(char *text, struct gp_entry *e, const char **bad)
 	return NULL;
 }
 
+/*
+ * A target of release or claim: one command-line argument holding one
+ * entry, its words separated by blanks or, as in gpupass.add=, by commas
+ * ("01:00.0,10de:1e84"), so that it needs no quoting.
+ */
+const char *gp_parse_target(char *text, struct gp_entry *e, const char **bad)
+{
+	char *c;
+
+	*bad = text;
+	if (strlen(text) >= GP_LINE_MAX)
+		return "longer than 255 characters";
+	for (c = text; *c; c++)
+		if (*c == ',')
+			*c = ' ';
+	return gp_parse_entry(text, e, bad);
+}
+
 void gp_entry_addr(const struct gp_entry *e, char *buf, size_t len)
 {
 	snprintf(buf, len, "%04x:%02x:%02x.%x", e->domain, e->bus, e->dev, e->fn);

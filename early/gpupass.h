@@ -13,6 +13,9 @@
  *   bind.c     carrying a plan out through driver_override
  *   status.c   the /run/gpupass record and `gpupass status`
  *   list.c     `gpupass list` and pci.ids names
+ *   switch.c   `gpupass release` and `gpupass claim`: groups to the host and back
+ *   holder.c   which process holds a VFIO group open
+ *   run.c      child processes (modprobe) with a time limit
  *   main.c     commands, options, exit codes
  *
  * It builds with klcc (klibc, static, for the initramfs) and with gcc or
@@ -42,6 +45,7 @@ enum {
 	GP_EXIT_VIABLE = 4,   /* status: a group is not viable for a VM */
 	GP_EXIT_NORECORD = 5, /* status: gpupass did not run in this boot */
 	GP_EXIT_NODE = 6,     /* status: every function on vfio-pci, but no /dev/vfio/N */
+	GP_EXIT_BUSY = 7,     /* release, claim: a process (a VM) holds the group open */
 };
 
 /* Every path gpupass touches is built from these; tests point them at fixtures. */
@@ -54,6 +58,7 @@ struct gp_paths {
 	const char *devdir;   /* /dev */
 	const char *modprobe; /* NULL: search the usual places */
 	const char *pciids;   /* NULL: search the usual places */
+	const char *procdir;  /* /proc, scanned for processes holding /dev/vfio/N */
 };
 
 /* ---- sysfs.c ---- */
@@ -81,6 +86,7 @@ void gp_free_list(char **names, int n);
 enum { GP_ERR = 3, GP_WARN = 4, GP_NOTICE = 5, GP_INFO = 6 };
 void gp_log_to_kmsg(const char *kmsg_path);
 void gp_log_to_stdio(void);
+void gp_log_to_both(const char *kmsg_path);
 void gp_log_quiet(int quiet);
 void gp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int gp_log_count(int level);
@@ -113,6 +119,7 @@ struct gp_config {
 };
 
 const char *gp_parse_entry(char *text, struct gp_entry *e, const char **bad);
+const char *gp_parse_target(char *text, struct gp_entry *e, const char **bad);
 int gp_config_add(struct gp_config *c, const struct gp_entry *e);
 int gp_config_load(struct gp_config *c, const char *path);
 void gp_config_free(struct gp_config *c);
@@ -245,6 +252,28 @@ int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
 		    const struct gp_plan *plan, const char *mode);
 int gp_status_config_changed(const struct gp_paths *p);
 int gp_cmd_status(const struct gp_paths *p, int json);
+int gp_status_load(const struct gp_paths *p, struct gp_status *st);
+int gp_status_set_group(struct gp_status *st, const struct gp_group *g, const char *state);
+int gp_status_save(const struct gp_paths *p, const struct gp_status *st);
+
+/* ---- run.c ---- */
+#define GP_CHILD_TIMEOUT 60   /* seconds a modprobe may take before it is killed */
+const char *gp_find_modprobe(const struct gp_paths *p);
+int gp_run(const char *prog, char *const argv[], int timeout);
+
+/* ---- holder.c ---- */
+int gp_group_holder(const struct gp_paths *p, const struct gp_group *g, int *pid,
+		    char *comm, size_t len);
+
+/* ---- switch.c ---- */
+struct gp_switch {
+	char **targets;        /* as given on the command line */
+	int n;
+	int all;               /* release: every group the record has on vfio-pci; claim: the configuration */
+	int dry_run;
+};
+int gp_cmd_release(const struct gp_paths *p, const struct gp_switch *s);
+int gp_cmd_claim(const struct gp_paths *p, const struct gp_switch *s);
 
 /* ---- list.c ---- */
 int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c, const struct gp_entry *filter);

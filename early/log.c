@@ -21,6 +21,7 @@
 #define KMSG_RECORD_MAX 976
 
 static const char *kmsg_path;   /* NULL: stdio mode */
+static int to_both;             /* kmsg and stdout: release and claim */
 static int kmsg_failed;
 static int quiet;
 static int counts[8];
@@ -29,11 +30,21 @@ void gp_log_to_kmsg(const char *path)
 {
 	kmsg_path = path;
 	kmsg_failed = 0;
+	to_both = 0;
 }
 
 void gp_log_to_stdio(void)
 {
 	kmsg_path = NULL;
+	to_both = 0;
+}
+
+/* A runtime switch: dmesg keeps the whole story next to the boot's, the user sees it too. */
+void gp_log_to_both(const char *path)
+{
+	kmsg_path = path;
+	kmsg_failed = 0;
+	to_both = 1;
 }
 
 /* 0: everything; 1: diagnostics only; 2: nothing (the caller sums up from the counts). */
@@ -103,6 +114,12 @@ void gp_log(int level, const char *fmt, ...)
 	if ((size_t)n >= sizeof(msg))
 		memcpy(msg + sizeof(msg) - 4, "...", 4);
 
+	if (kmsg_path && to_both) {
+		if (!kmsg_failed && kmsg_write(level, msg) < 0)
+			kmsg_failed = 1;
+		printf("%s%s\n", level_word(level), msg);
+		return;
+	}
 	if (kmsg_path) {
 		if (!kmsg_failed && kmsg_write(level, msg) == 0)
 			return;

@@ -20,6 +20,9 @@ struct ctx {
 	int cmdline_given;
 	int pciids_given;
 	struct gp_entry filter; /* list -s, -d: flags 0 lists everything */
+	int all;                /* release, claim: --all */
+	char **args;            /* release, claim: the targets after the command */
+	int nargs;
 };
 
 /*
@@ -233,12 +236,36 @@ static int cmd_status(struct ctx *x)
 	return gp_cmd_status(&x->paths, x->json);
 }
 
+/* release and claim: TARGET... or --all, never both missing. */
+static int switch_cmd(struct ctx *x, int (*run)(const struct gp_paths *, const struct gp_switch *))
+{
+	struct gp_switch s = { x->args, x->nargs, x->all, x->dry_run };
+
+	if (!x->nargs && !x->all) {
+		fprintf(stderr, "gpupass: name a target (an address, an id, or ADDRESS,ID) or give --all (see gpupass --help)\n");
+		return GP_EXIT_USAGE;
+	}
+	return run(&x->paths, &s);
+}
+
+static int cmd_release(struct ctx *x)
+{
+	return switch_cmd(x, gp_cmd_release);
+}
+
+static int cmd_claim(struct ctx *x)
+{
+	return switch_cmd(x, gp_cmd_claim);
+}
+
 static int cmd_help(struct ctx *x);
 static int cmd_version(struct ctx *x);
 
 /* The bit of a command in an option's `cmds`: its index in this table. */
-enum { C_BIND = 1, C_CHECK = 2, C_LIST = 4, C_STATUS = 8, C_HELP = 16, C_VERSION = 32 };
-#define C_ALL 0x3f
+enum { C_BIND = 1, C_CHECK = 2, C_LIST = 4, C_STATUS = 8, C_RELEASE = 16, C_CLAIM = 32,
+       C_HELP = 64, C_VERSION = 128 };
+#define C_ALL 0xff
+#define C_TARGETS (C_RELEASE | C_CLAIM)
 
 static const struct command {
 	const char *name;
@@ -249,6 +276,8 @@ static const struct command {
 	{ "check",   cmd_check,   "validate the configuration and show what the next boot would bind" },
 	{ "list",    cmd_list,    "list IOMMU groups with their devices, drivers and what the next boot does" },
 	{ "status",  cmd_status,  "after boot: is every planned function on vfio-pci, is each group viable" },
+	{ "release", cmd_release, "TARGET...|--all: hand the targets' groups to the host drivers now" },
+	{ "claim",   cmd_claim,   "TARGET...|--all: take the targets' groups from the host drivers to vfio-pci now" },
 	{ "help",    cmd_help,    "this text" },
 	{ "version", cmd_version, "the version" },
 };
@@ -275,7 +304,9 @@ static const struct option {
 	{ "dev", "DIR", "a directory", "device directory, for /dev/vfio (default /dev)", C_ALL, 0 },
 	{ "modprobe", "PATH", "a path", "modprobe to load vfio-pci (default: searched)", C_ALL, 0 },
 	{ "pci-ids", "FILE", "a file", "PCI names database (default: searched)", C_ALL, 0 },
-	{ "dry-run", NULL, NULL, "log the plan, bind nothing", C_BIND, 0 },
+	{ "proc", "DIR", "a directory", "process directory, for who holds /dev/vfio (default /proc)", C_ALL, 0 },
+	{ "dry-run", NULL, NULL, "say what would be done, change nothing", C_BIND | C_TARGETS, 0 },
+	{ "all", NULL, NULL, "every group bound at boot (release) or configured (claim)", C_TARGETS, 0 },
 	{ "json", NULL, NULL, "print JSON", C_STATUS, 0 },
 	{ NULL, "ADDR", "an address ([domain:]bus:device.function, as lspci -s)",
 	  "only the groups holding the function at ADDR", C_LIST, 's' },
@@ -329,7 +360,8 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "\nexit status: 0 ok, 1 configuration errors, 2 usage, 3 a target is (or would be)\n"
 		"left unbound, 4 a group is not viable, 5 gpupass did not run in this boot,\n"
-		"6 every function is on vfio-pci but a group has no /dev/vfio node\n");
+		"6 every function is on vfio-pci but a group has no /dev/vfio node,\n"
+		"7 a process (a VM) holds a group open\n");
 }
 
 static int cmd_help(struct ctx *x)
@@ -425,8 +457,12 @@ static int apply(struct ctx *x, const struct option *o, const char *val)
 	} else if (!strcmp(o->name, "pci-ids")) {
 		p->pciids = val;
 		x->pciids_given = 1;
+	} else if (!strcmp(o->name, "proc")) {
+		p->procdir = val;
 	} else if (!strcmp(o->name, "dry-run")) {
 		x->dry_run = 1;
+	} else if (!strcmp(o->name, "all")) {
+		x->all = 1;
 	} else if (!strcmp(o->name, "json")) {
 		x->json = 1;
 	}
@@ -447,6 +483,16 @@ static int parse_options(struct ctx *x, unsigned cmd, int argc, char **argv)
 
 	for (i = 2; i < argc; i++) {
 		a = argv[i];
+		/* release and claim take targets, before or after the options. */
+		if ((cmd & C_TARGETS) && !strcmp(a, "--")) {
+			while (++i < argc)
+				x->args[x->nargs++] = argv[i];
+			break;
+		}
+		if ((cmd & C_TARGETS) && (a[0] != '-' || !a[1])) {
+			x->args[x->nargs++] = argv[i];
+			continue;
+		}
 		if (!strcmp(a, "--") && i + 1 < argc)
 			return usage_error("unexpected argument '%s'", argv[i + 1]);
 		if (!strcmp(a, "--"))
@@ -522,6 +568,7 @@ int main(int argc, char **argv)
 	x.paths.kmsg = "/dev/kmsg";
 	x.paths.rundir = "/run/gpupass";
 	x.paths.devdir = "/dev";
+	x.paths.procdir = "/proc";
 	if (argc < 2) {
 		usage(stderr);
 		return GP_EXIT_USAGE;
@@ -536,20 +583,28 @@ int main(int argc, char **argv)
 			bit = 1u << i;
 		}
 	if (!cmd) {
-		fprintf(stderr, "gpupass: unknown command '%s' (bind, check, list, status, help, version)\n",
+		fprintf(stderr, "gpupass: unknown command '%s' (bind, check, list, status, release, claim, help, version)\n",
 			argv[1]);
+		return GP_EXIT_USAGE;
+	}
+	/* At most every word after the command is a target. */
+	x.args = calloc((size_t)argc, sizeof(*x.args));
+	if (!x.args) {
+		fprintf(stderr, "gpupass: out of memory\n");
 		return GP_EXIT_USAGE;
 	}
 	r = parse_options(&x, bit, argc, argv);
 	if (r == -1)
-		return cmd_help(&x);
-	if (r == -2)
-		return cmd_version(&x);
-	if (r)
-		return r;
+		r = cmd_help(&x);
+	else if (r == -2)
+		r = cmd_version(&x);
 	/* bind never refuses to run: a missing --cmdline is logged there and binds nothing. */
-	if (bit != C_BIND && (named_input_missing("--cmdline", x.cmdline_given, x.paths.cmdline) ||
-			      (bit == C_LIST && named_input_missing("--pci-ids", x.pciids_given, x.paths.pciids))))
-		return GP_EXIT_USAGE;
-	return cmd->run(&x);
+	else if (!r && bit != C_BIND &&
+		 (named_input_missing("--cmdline", x.cmdline_given, x.paths.cmdline) ||
+		  (bit == C_LIST && named_input_missing("--pci-ids", x.pciids_given, x.paths.pciids))))
+		r = GP_EXIT_USAGE;
+	else if (!r)
+		r = cmd->run(&x);
+	free(x.args);
+	return r;
 }

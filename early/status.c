@@ -7,8 +7,13 @@
  *   version 1
  *   mode bind|dry-run|off|error
  *   config PATH HASH|none
- *   group ID bound|partial|refused|planned BOUND TOTAL
+ *   group ID bound|partial|refused|planned|released|claimed BOUND TOTAL
  *   function ID ADDRESS VENDOR:DEVICE
+ *
+ * The boot writes the first four states; `gpupass release` and `gpupass
+ * claim` rewrite the line of each group they switch, so the record says
+ * where every group is now: released (BOUND is 0: the host drivers have
+ * it) or claimed (BOUND equals TOTAL: all on vfio-pci again).
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,25 +34,48 @@ static const char *group_state(const struct gp_group *g, const char *mode)
 	return g->nbound == g->nbind ? "bound" : "partial";
 }
 
+/* The record is replaced whole (a new file renamed over it): a reader never sees half of one. */
+static FILE *open_new(const struct gp_paths *p, char *path, char *tmp)
+{
+	FILE *f;
+
+	if (gp_path(path, GP_PATH_MAX, "%s/status", p->rundir) < 0 ||
+	    gp_path(tmp, GP_PATH_MAX, "%s/status.new", p->rundir) < 0) {
+		gp_log(GP_ERR, "%s/status: path too long", p->rundir);
+		return NULL;
+	}
+	if (mkdir(p->rundir, 0755) < 0 && errno != EEXIST) {
+		gp_log(GP_ERR, "cannot create %s: %s", p->rundir, strerror(errno));
+		return NULL;
+	}
+	f = fopen(tmp, "w");
+	if (!f)
+		gp_log(GP_ERR, "cannot write %s: %s", tmp, strerror(errno));
+	return f;
+}
+
+static int commit(FILE *f, const char *path, const char *tmp)
+{
+	int bad = ferror(f);
+
+	if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
+		gp_log(GP_ERR, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
 		    const struct gp_plan *plan, const char *mode)
 {
 	char path[GP_PATH_MAX], tmp[GP_PATH_MAX];
 	FILE *f;
-	int i, j, bad;
+	int i, j;
 
-	if (gp_path(path, sizeof(path), "%s/status", p->rundir) < 0 ||
-	    gp_path(tmp, sizeof(tmp), "%s/status.new", p->rundir) < 0)
-		return -ENAMETOOLONG;
-	if (mkdir(p->rundir, 0755) < 0 && errno != EEXIST) {
-		gp_log(GP_ERR, "cannot create %s: %s", p->rundir, strerror(errno));
+	f = open_new(p, path, tmp);
+	if (!f)
 		return -1;
-	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		gp_log(GP_ERR, "cannot write %s: %s", tmp, strerror(errno));
-		return -1;
-	}
 	fprintf(f, "version 1\nmode %s\n", mode);
 	if (c->file_missing)
 		fprintf(f, "config %s none\n", p->config);
@@ -62,13 +90,33 @@ int gp_status_write(const struct gp_paths *p, const struct gp_config *c,
 				fprintf(f, "function %d %s %04x:%04x\n", g->id, g->m[j].d->addr,
 					g->m[j].d->vendor, g->m[j].d->device);
 	}
-	bad = ferror(f);
-	if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
-		gp_log(GP_ERR, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
+	return commit(f, path, tmp);
+}
+
+/* A record read back, rewritten in the same shapes: what release and claim leave. */
+int gp_status_save(const struct gp_paths *p, const struct gp_status *st)
+{
+	char path[GP_PATH_MAX], tmp[GP_PATH_MAX];
+	FILE *f;
+	int i, j;
+
+	f = open_new(p, path, tmp);
+	if (!f)
 		return -1;
+	fprintf(f, "version 1\nmode %s\n", st->mode);
+	if (st->has_hash)
+		fprintf(f, "config %s %016llx\n", st->config, st->hash);
+	else
+		fprintf(f, "config %s none\n", st->config);
+	for (i = 0; i < st->ng; i++) {
+		const struct gp_status_group *g = &st->g[i];
+
+		fprintf(f, "group %d %s %d %d\n", g->id, g->state, g->bound, g->total);
+		for (j = 0; j < g->nf; j++)
+			fprintf(f, "function %d %s %04x:%04x\n", g->id, g->f[j].addr, g->f[j].vendor,
+				g->f[j].device);
 	}
-	return 0;
+	return commit(f, path, tmp);
 }
 
 static char *read_record(const struct gp_paths *p, char *path, size_t plen, size_t *len, int *err)
@@ -90,7 +138,10 @@ static char *read_record(const struct gp_paths *p, char *path, size_t plen, size
 #define REC_LINE_MAX (GP_PATH_MAX + 32)   /* the longest line: config, a path, a hash */
 
 static const char *const modes[] = { "bind", "dry-run", "off", "error" };
-static const char *const states[] = { "bound", "partial", "refused", "planned" };
+static const char *const states[] = { "bound", "partial", "refused", "planned", "released",
+				      "claimed" };
+#define N_STATES ((int)(sizeof(states) / sizeof(states[0])))
+enum { ST_BOUND, ST_PARTIAL, ST_REFUSED, ST_PLANNED, ST_RELEASED, ST_CLAIMED };
 
 struct rec {
 	struct gp_status *st;
@@ -215,12 +266,13 @@ static const char *parse_group(struct rec *r, char **w)
 
 	if (dec(w[0], &id) < 0)
 		return "bad group number (0 to 2147483647)";
-	state = word_in(w[1], states, 4);
+	state = word_in(w[1], states, N_STATES);
 	if (state < 0)
-		return "bad group state (bound, partial, refused, planned)";
+		return "bad group state (bound, partial, refused, planned, released, claimed)";
 	if (dec(w[2], &bound) < 0 || dec(w[3], &total) < 0 || bound > total)
 		return "bad function counts (BOUND TOTAL, 0 <= BOUND <= TOTAL <= 2147483647)";
-	if ((state == 0 && bound != total) || (state == 1 && bound == total))
+	if (((state == ST_BOUND || state == ST_CLAIMED) && bound != total) ||
+	    (state == ST_PARTIAL && bound == total) || (state == ST_RELEASED && bound != 0))
 		return "group state and function counts disagree";
 	for (i = 0; i < st->ng; i++)
 		if (st->g[i].id == id)
@@ -447,6 +499,74 @@ void gp_status_free(struct gp_status *st)
 	st->ng = 0;
 }
 
+/*
+ * The record for release and claim to update: 0, -ENOENT when there is
+ * none, -EINVAL when it is damaged (the bad lines reported): rewriting a
+ * damaged record would drop the evidence with the bad lines.
+ */
+int gp_status_load(const struct gp_paths *p, struct gp_status *st)
+{
+	char path[GP_PATH_MAX], *rec;
+	size_t len;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	rec = read_record(p, path, sizeof(path), &len, &err);
+	if (!rec)
+		return -err;
+	gp_status_parse(st, path, rec, len);
+	free(rec);
+	if (st->errors || !st->mode || !st->config[0]) {
+		gp_status_free(st);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Put G's line in the record as STATE (released or claimed), replacing the one it had. */
+int gp_status_set_group(struct gp_status *st, const struct gp_group *g, const char *state)
+{
+	struct gp_status_group *sg = NULL;
+	struct gp_status_fn *f;
+	int i, k;
+
+	k = word_in(state, states, N_STATES);
+	if (k != ST_RELEASED && k != ST_CLAIMED)
+		return -EINVAL;
+	f = calloc((size_t)(g->nbind ? g->nbind : 1), sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < st->ng; i++)
+		if (st->g[i].id == g->id)
+			sg = &st->g[i];
+	if (!sg) {
+		sg = grow(st->g, st->ng, sizeof(*sg));
+		if (!sg) {
+			free(f);
+			return -ENOMEM;
+		}
+		st->g = sg;
+		sg = &st->g[st->ng++];
+		memset(sg, 0, sizeof(*sg));
+		sg->id = g->id;
+	}
+	free(sg->f);
+	sg->f = f;
+	sg->nf = 0;
+	for (i = 0; i < g->n; i++) {
+		if (g->m[i].role != GP_ROLE_BIND)
+			continue;
+		gp_copy(f[sg->nf].addr, g->m[i].d->addr, sizeof(f[sg->nf].addr));
+		f[sg->nf].vendor = g->m[i].d->vendor;
+		f[sg->nf].device = g->m[i].d->device;
+		sg->nf++;
+	}
+	sg->state = states[k];
+	sg->total = sg->nf;
+	sg->bound = k == ST_CLAIMED ? sg->nf : 0;
+	return 0;
+}
+
 /* The boot's config hash against the file now: 1 differs, 0 same, -1 cannot tell. */
 static int config_changed(const struct gp_paths *p, const struct gp_status *st)
 {
@@ -525,7 +645,7 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 			int *first_group)
 {
 	char why[256], reason[320], (*drv)[GP_NAME_MAX];
-	int on = 0, i, viable = GP_VIABLE_UNKNOWN, rc = GP_EXIT_OK;
+	int on = 0, i, viable = GP_VIABLE_UNKNOWN, rc = GP_EXIT_OK, runtime;
 
 	drv = calloc((size_t)(g->nf ? g->nf : 1), sizeof(*drv));
 	if (!drv)
@@ -533,9 +653,13 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 	for (i = 0; i < g->nf; i++)
 		on += function_driver(p, g->f[i].addr, drv[i], sizeof(drv[i])) == 1;
 	why[0] = '\0';
-	if (!strcmp(g->state, "refused") || !strcmp(g->state, "planned") || on < g->total)
+	runtime = !strcmp(g->state, "released") || !strcmp(g->state, "claimed");
+	/* A group handed back to the host on request is where the user wants it. */
+	if (!strcmp(g->state, "refused") || !strcmp(g->state, "planned") ||
+	    (on < g->total && strcmp(g->state, "released")))
 		rc = GP_EXIT_PLAN;
-	if (!strcmp(g->state, "bound") || !strcmp(g->state, "partial")) {
+	if (strcmp(g->state, "refused") && strcmp(g->state, "planned") &&
+	    strcmp(g->state, "released")) {
 		viable = gp_group_viable(p, g->id, why, sizeof(why));
 		if (viable == GP_VIABLE_NO && rc == GP_EXIT_OK)
 			rc = GP_EXIT_VIABLE;
@@ -557,6 +681,8 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 		snprintf(reason, sizeof(reason), "refused at boot (dmesg says why)");
 	else if (!strcmp(g->state, "planned"))
 		snprintf(reason, sizeof(reason), "only planned at boot (dry-run)");
+	else if (!strcmp(g->state, "released"))
+		snprintf(reason, sizeof(reason), "released to the host since boot");
 	else if (on < g->total)
 		snprintf(reason, sizeof(reason), "%d of %d functions not on vfio-pci", g->total - on,
 			 g->total);
@@ -579,9 +705,15 @@ static int status_group(const struct gp_paths *p, const struct gp_status_group *
 			putchar('}');
 		}
 		printf("]}");
+	} else if (!strcmp(g->state, "released")) {
+		printf("group %d: released since boot; now %d/%d functions on vfio-pci: the host has it\n",
+		       g->id, on, g->total);
+		for (i = 0; i < g->nf; i++)
+			printf("  %s [%04x:%04x] %s\n", g->f[i].addr, g->f[i].vendor, g->f[i].device,
+			       drv[i][0] ? drv[i] : "no driver");
 	} else {
-		printf("group %d: %s at boot; now %d/%d functions on vfio-pci; viable: %s%s%s%s\n", g->id,
-		       g->state, on, g->total,
+		printf("group %d: %s %s; now %d/%d functions on vfio-pci; viable: %s%s%s%s\n", g->id,
+		       g->state, runtime ? "since boot" : "at boot", on, g->total,
 		       viable == GP_VIABLE_YES || viable == GP_VIABLE_IN_USE ? "yes" :
 		       viable == GP_VIABLE_NO ? "no" : "unknown",
 		       why[0] ? " (" : "", why, why[0] ? ")" : "");

@@ -90,3 +90,4 @@ image_has_package() {
 @test "6.12: target in the chipset group: refused and named, host keeps it" { case_chipset $GEN $FULL_SUITE; }
 @test "6.12: an id matching the chipset's SATA controller and its twin: neither bound, host boots" { case_twinsata $GEN $FULL_SUITE; }
 @test "6.12: pinned id no longer matches: nothing bound, says why" { case_moved $GEN $FULL_SUITE; }
+@test "6.12: release to the host drivers and claim back at runtime; a held group is refused" { case_switch $GEN $FULL_SUITE; }

@@ -16,7 +16,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const states[] = { "bound", "partial", "refused", "planned" };
+static const char *const states[] = { "bound", "partial", "refused", "planned", "released",
+				      "claimed" };
 
 static int known_state(const char *s)
 {
@@ -69,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (g->id < 0 || !known_state(g->state) || g->bound < 0 || g->bound > g->total ||
 		    g->nf < 0 || g->nf > g->total)
+			abort();
+		/* released: the host has every function; claimed: vfio-pci has them all. */
+		if ((!strcmp(g->state, "released") && g->bound != 0) ||
+		    (!strcmp(g->state, "claimed") && g->bound != g->total))
 			abort();
 		for (j = 0; j < i; j++)
 			if (st.g[j].id == g->id)

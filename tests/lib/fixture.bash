@@ -153,3 +153,66 @@ fx_chipset() {
 
 gp() { "$GPUPASS" "$@" --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
 	--run "$RUN" --modprobe "$MODPROBE" --dev "$BATS_TEST_TMPDIR/dev" --pci-ids "$BATS_TEST_TMPDIR/pci.ids"; }
+
+# fx_fake_kernel: a modprobe that also loads host drivers, for release and
+# claim (switch.bats). Like fx_fake_modprobe it acts only when modprobe runs:
+# it carries out the unbinds written so far (logging "ADDR DRIVER" to
+# unbound.log, then emptying the unbind file, since a kernel forgets them),
+# attaches vfio-pci to unbound functions whose override is vfio-pci (not
+# those listed in vfio.refuse), and for "modprobe -b MODALIAS" attaches the
+# host driver fx_host_driver gave each unbound function with that modalias
+# and no override. vfio-pci attaches as drv/ADDR/vfio-pci, so it has an
+# unbind file of its own.
+fx_fake_kernel() {
+	cat >"$MODPROBE" <<SH
+#!/bin/bash
+t=$BATS_TEST_TMPDIR sys=$SYS
+echo "\$*" >>"\$t/modprobe.log"
+[ -e "\$t/modprobe.fail" ] && exit 1
+for u in "\$sys"/drv/*/*/unbind; do
+	[ -f "\$u" ] || continue
+	a=\$(cat "\$u"); [ -n "\$a" ] || continue
+	drv=\${u%/unbind}; drv=\${drv##*/}
+	echo "\$a \$drv" >>"\$t/unbound.log"
+	: >"\$u"
+	rm -f "\$sys/devices/pci0000:00/\$a/driver"
+done
+attach() {
+	mkdir -p "\$sys/bus/pci/drivers/\$2" "\$sys/drv/\$1/\$2"
+	: >"\$sys/drv/\$1/\$2/unbind"
+	ln -s "../../../drv/\$1/\$2" "\$sys/devices/pci0000:00/\$1/driver"
+}
+rc=1
+for d in "\$sys"/devices/pci0000:00/*; do
+	a=\${d##*/}
+	[ -e "\$d/driver" ] && continue
+	o=\$(head -n 1 "\$d/driver_override")
+	if [ "\$1" = vfio-pci ]; then
+		rc=0
+		[ "\$o" = vfio-pci ] || continue
+		grep -qx "\$a" "\$t/vfio.refuse" 2>/dev/null && continue
+		attach "\$a" vfio-pci
+	elif [ "\$1" = -b ] && [ "\$(cat "\$d/modalias" 2>/dev/null)" = "\$2" ] &&
+		[ -f "\$t/hostdrv/\$a" ]; then
+		rc=0
+		[ -z "\$o" ] || [ "\$o" = "(null)" ] || continue
+		attach "\$a" "\$(cat "\$t/hostdrv/\$a")"
+	fi
+done
+[ "\$1" = vfio-pci ] && mkdir -p "\$sys/bus/pci/drivers/vfio-pci"
+exit \$rc
+SH
+	chmod +x "$MODPROBE"
+}
+
+# fx_host_driver ADDR DRIVER: the function's modalias, and the host driver
+# that fx_fake_kernel's modprobe loads for it.
+fx_host_driver() {
+	local dir=$SYS/devices/pci0000:00/$1 v d c
+	v=$(cat "$dir/vendor") d=$(cat "$dir/device") c=$(cat "$dir/class")
+	v=${v#0x} d=${d#0x} c=${c#0x}
+	printf 'pci:v0000%sd0000%ssv00001462sd00008C96bc%ssc%si%s\n' "${v^^}" "${d^^}" \
+		"${c:0:2}" "${c:2:2}" "${c:4:2}" >"$dir/modalias"
+	mkdir -p "$BATS_TEST_TMPDIR/hostdrv"
+	echo "$2" >"$BATS_TEST_TMPDIR/hostdrv/$1"
+}

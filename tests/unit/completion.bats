@@ -22,7 +22,7 @@ complete_words() {
 
 @test "the first word completes to a command" {
 	run complete_words ""
-	assert_output "$(printf '%s\n' bind check list status help version)"
+	assert_output "$(printf '%s\n' bind check list status release claim help version)"
 	run complete_words st
 	assert_output "status"
 }
@@ -51,4 +51,13 @@ complete_words() {
 	run grep -E '^contrib/bash-completion/gpupass +share/bash-completion/completions/gpupass +0644$' \
 		"$BATS_TEST_DIRNAME/../../hook/install.list"
 	assert_success
+}
+
+@test "release and claim complete addresses from sysfs, and their own options" {
+	run complete_words release --sysfs "$SYS" 0000:02:00.
+	assert_output "$(printf '%s\n' 0000:02:00.0 0000:02:00.1 0000:02:00.2 0000:02:00.3)"
+	run complete_words claim --a
+	assert_output "--all"
+	run complete_words status --a
+	assert_output ""
 }

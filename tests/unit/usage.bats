@@ -45,8 +45,8 @@ usage_error() {
 @test "options that do not apply to the command are refused" {
 	usage_error "--json is only for status" check --json
 	usage_error "--json is only for status" list --json
-	usage_error "--dry-run is only for bind" list --dry-run
-	usage_error "--dry-run is only for bind" check --dry-run
+	usage_error "--dry-run is only for bind, release and claim" list --dry-run
+	usage_error "--dry-run is only for bind, release and claim" check --dry-run
 	usage_error "-s is only for list" check -s 02:00.0
 	usage_error "-d is only for list" status -d 10de:1e84
 }
@@ -92,7 +92,7 @@ usage_error() {
 @test "--help says which command each option is for" {
 	run "$GPUPASS" help
 	assert_success
-	assert_line --regexp '^  --dry-run +bind: log the plan, bind nothing$'
+	assert_line --regexp '^  --dry-run +bind, release and claim: say what would be done, change nothing$'
 	assert_line --regexp '^  --json +status: print JSON$'
 	assert_line --regexp '^  -s ADDR +list: only the groups holding the function at ADDR$'
 	assert_line --regexp '^  -d VENDOR:DEVICE +list: only the groups holding a function with this id$'

@@ -28,8 +28,11 @@ FULL_CASES=(
 # policy on a machine, which the other generator's hook would not change.
 # twinsata: a second ICH9 AHCI controller, the same id as the chipset's: an id entry naming
 # that id must bind neither (the host's root disk may sit on either) and the host boots.
+# switch: bound at boot, then the report runs release and claim in the booted guest
+# (gptest=switch on the command line).
 GEN_CASES_initramfs_tools=(
 	"twinsata none gpupass.add=$SATA_ID"
+	"switch pinned gptest=switch"
 )
 # QEMU devices a case adds to the test machine.
 declare -gA CASE_DEVICES=(
@@ -55,6 +58,7 @@ cases() {
 		[ -n "$c" ] && wanted "${c%% *}" && echo "$c"
 	done
 }
+
 
 write_configs() {
 	local dir=$BOOT_BUILD/conf
@@ -299,4 +303,45 @@ case_twinsata() {
 	assert_kmsg "group $(group $SATA2): refused: $SATA2 \[$SATA_ID\] SATA controller (on [^)]*) is one of several devices matching $SATA_ID"
 	assert_kmsg "e.g. the line $SATA2; gpupass list shows them"
 	assert_kmsg 'done: 0 groups on vfio-pci, 2 targets skipped'
+}
+
+# Bound at boot; in the booted guest (gpupass-report, gptest=switch): release while a helper
+# holds /dev/vfio/N open is refused, naming it; release hands the card to bochs-drm,
+# snd_hda_intel and xhci_hcd; claim takes it all back, and status says viable.
+case_switch() {
+	local g pid
+	report "$1" "$2" switch || return 1
+	assert_card_bound
+	g=$(group $CARD)
+	pid=$(sed -n 's/^holder-pid //p' "$REPORT")
+	[ -n "$pid" ] || fail "no holder started: $(section 'release while held')"
+	grep -q '^release-held-exit 7$' "$REPORT" || fail "release while held: $(section 'release while held')"
+	section 'release while held' | grep -q "group $g: in use: process $pid (sleep) holds /dev/vfio/$g open" ||
+		fail "release while held does not name the holder $pid: $(section 'release while held')"
+	section 'lspci -nnk while held' | lspci_drivers | grep -qx '00:05.0 vfio-pci 00:05.1 vfio-pci 00:05.2 vfio-pci' ||
+		fail "release while held changed drivers: $(section 'lspci -nnk while held')"
+	grep -q '^release-exit 0$' "$REPORT" || fail "release failed: $(section 'gpupass release')"
+	section 'gpupass release' | grep -q "group $g: released: 3/3 functions on host drivers" ||
+		fail "release: $(section 'gpupass release')"
+	section 'lspci -nnk after release' | lspci_drivers |
+		grep -qx '00:05.0 bochs-drm 00:05.1 snd_hda_intel 00:05.2 xhci_hcd' ||
+		fail "after release: $(section 'lspci -nnk after release')"
+	section 'gpupass status after release' | grep -q "^group $g: released since boot" ||
+		fail "status after release: $(section 'gpupass status after release')"
+	grep -q '^status-after-release-exit 0$' "$REPORT" || fail "status after release did not exit 0"
+	grep -q '^claim-exit 0$' "$REPORT" || fail "claim failed: $(section 'gpupass claim')"
+	section 'lspci -nnk after claim' | lspci_drivers |
+		grep -qx '00:05.0 vfio-pci 00:05.1 vfio-pci 00:05.2 vfio-pci' ||
+		fail "after claim: $(section 'lspci -nnk after claim')"
+	section 'gpupass status after claim' | grep -q "^group $g: claimed since boot; now 3/3 functions on vfio-pci; viable: yes" ||
+		fail "status after claim: $(section 'gpupass status after claim')"
+	grep -q '^status-after-claim-exit 0$' "$REPORT" || fail "status after claim did not exit 0"
+	assert_kmsg "group $g: 0000:00:05.1: released to snd_hda_intel"
+	assert_kmsg "group $g: 3/3 functions on vfio-pci"
+}
+
+# lspci -nnk on stdin: "SLOT DRIVER" of the card's functions, on one line.
+lspci_drivers() {
+	awk '/^[0-9a-f]/ { dev = $1 } /Kernel driver in use:/ && dev ~ /^00:05\./ { printf "%s%s %s", sep, dev, $NF; sep = " " }
+		END { print "" }'
 }

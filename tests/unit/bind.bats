@@ -206,3 +206,14 @@ SH
 	run cat "$KMSG"
 	assert_line "<11>gpupass: cannot read $BATS_TEST_TMPDIR/nosys/bus/pci/devices: No such file or directory: binding nothing"
 }
+
+@test "when every group is refused, vfio-pci is not loaded" {
+	fx_chipset 9
+	echo "00:1f.2" >"$CONF"
+	run gp bind
+	assert_success
+	[ ! -e "$BATS_TEST_TMPDIR/modprobe.log" ]
+	run cat "$KMSG"
+	refute_output --partial "loaded vfio-pci"
+	assert_line "<12>gpupass: done: 0 groups on vfio-pci, 1 target skipped"
+}

@@ -259,3 +259,24 @@ bad_line() {
 	assert_success
 	assert_equal "$stderr" "warning: $CONF: no such file: the next boot binds only the gpupass.add= entries"
 }
+
+@test "vendor ffff is refused: it is what a missing device reads as" {
+	bad_line "ffff:1e84" "ffff is no vendor: 'ffff:1e84'"
+}
+
+@test "allow-critical on a repeated entry reaches the entry it repeats" {
+	fx_dev 0000:01:00.4 144d:a808 010802 14 nvme
+	printf '01:00.0\n0000:01:00.0 allow-critical\n' >"$CONF"
+	run gp check
+	assert_success
+	assert_output --partial "warning: $CONF:2: '0000:01:00.0 allow-critical' repeats $CONF:1"
+	assert_output --partial "group 14: would bind 5 functions"
+}
+
+@test "a last line without a newline is read" {
+	printf '# no newline at the end\n01:00.0' >"$CONF"
+	run gp check
+	assert_success
+	assert_output --partial "$CONF:2: 0000:01:00.0 [10de:1e84] VGA compatible controller (nouveau) is in IOMMU group 14"
+	assert_output --partial "ok: 1 group would be bound"
+}

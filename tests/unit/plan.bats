@@ -398,3 +398,24 @@ traced_check() {
 	run cat "$KMSG"
 	assert_line --partial "<11>gpupass: group 30: refused: 0000:05:00.0 [1002:7362] Display controller has 1 SR-IOV virtual functions enabled"
 }
+
+@test "a pinned entry that fails its check refuses its group, even when another entry names the group" {
+	fx_card 01 14
+	printf '01:00.0 1002:1e84\n01:00.1\n' >"$CONF"
+	run gp bind
+	assert_success
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "(null)" ]; done
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: refused: 0000:01:00.0 [10de:1e84] VGA compatible controller failed its entry's check; binding nothing in this group"
+}
+
+@test "a group whose devices directory is empty is refused" {
+	fx_card 01 14
+	rm -f "$SYS/kernel/iommu_groups/14/devices/"*
+	echo "01:00.0" >"$CONF"
+	run gp bind
+	assert_success
+	[ "$(fx_override_of 0000:01:00.0)" = "(null)" ]
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: refused: cannot list its members (empty); binding nothing in this group"
+}

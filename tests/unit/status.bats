@@ -197,3 +197,18 @@ status_while_in_use() {
 	assert_output --partial '"on_vfio":4,"functions":4,"viable":true,"in_use":true,'
 	assert_output --partial '"exit":0}'
 }
+
+@test "a function line that names another group than the one above it is reported" {
+	record_line 5 "function 16 0000:02:00.0 10de:1e84"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:5: function line outside its group's lines: 'function 16 0000:02:00.0 10de:1e84'"
+}
+
+@test "a boot without a config file records none as its hash" {
+	rm "$CONF"
+	run gp bind
+	assert_success
+	run grep -x "config $CONF none" "$RUN/status"
+	assert_success
+}

@@ -212,6 +212,7 @@ struct gp_plan {
 	int skipped;           /* entries or groups that will not be bound */
 };
 
+struct gp_group *gp_plan_group(struct gp_plan *plan, int id);
 int gp_plan_build(const struct gp_paths *p, const struct gp_config *c,
 		  struct gp_pci *pci, struct gp_plan *plan, int absent);
 void gp_plan_free(struct gp_plan *plan);

@@ -41,7 +41,8 @@ static struct gp_group *find_group(struct gp_plan *plan, int id)
 	return NULL;
 }
 
-static struct gp_group *add_group(struct gp_plan *plan, int id)
+/* The plan's group ID, added (empty) when it is not there yet; NULL when out of memory. */
+struct gp_group *gp_plan_group(struct gp_plan *plan, int id)
 {
 	struct gp_group *g = find_group(plan, id), *ng;
 
@@ -94,7 +95,7 @@ static void target(const struct gp_entry *e, struct gp_dev *d, int names, struct
 		d->named = e;
 	if (!names && !d->unsure)
 		d->unsure = e;
-	g = add_group(plan, d->group);
+	g = gp_plan_group(plan, d->group);
 	if (!g) {
 		gp_log(GP_ERR, "%s:%d: out of memory", e->origin, e->line);
 		plan->skipped++;

@@ -73,23 +73,6 @@ static void parse_targets(const struct gp_switch *s, struct gp_config *c)
 	}
 }
 
-static struct gp_group *add_group(struct gp_plan *plan, int id)
-{
-	struct gp_group *ng;
-	int i;
-
-	for (i = 0; i < plan->n; i++)
-		if (plan->g[i].id == id)
-			return &plan->g[i];
-	ng = realloc(plan->g, (size_t)(plan->n + 1) * sizeof(*ng));
-	if (!ng)
-		return NULL;
-	plan->g = ng;
-	memset(&ng[plan->n], 0, sizeof(*ng));
-	ng[plan->n].id = id;
-	return &ng[plan->n++];
-}
-
 /* ---- release: which groups ---- */
 
 static void release_target(const struct gp_entry *e, struct gp_dev *d, struct gp_plan *plan)
@@ -118,7 +101,7 @@ static void release_target(const struct gp_entry *e, struct gp_dev *d, struct gp
 	}
 	if (!d->named)
 		d->named = e;
-	g = add_group(plan, d->group);
+	g = gp_plan_group(plan, d->group);
 	if (!g) {
 		gp_log(GP_ERR, "%s:%d: out of memory", e->origin, e->line);
 		plan->skipped++;
@@ -454,7 +437,7 @@ static int record_groups(const struct gp_paths *p, struct gp_plan *plan)
 
 		if (strcmp(s, "bound") && strcmp(s, "partial") && strcmp(s, "claimed"))
 			continue;
-		g = add_group(plan, st.g[i].id);
+		g = gp_plan_group(plan, st.g[i].id);
 		if (!g) {
 			gp_status_free(&st);
 			return -1;

@@ -217,3 +217,16 @@ SH
 	refute_output --partial "loaded vfio-pci"
 	assert_line "<12>gpupass: done: 0 groups on vfio-pci, 1 target skipped"
 }
+
+@test "a group that ends partly bound is recorded as partial, and status says so" {
+	mkdir -p "$SYS/bus/pci/drivers/vfio-pci"
+	fx_dev 0000:03:00.0 1234:1111 030000 20 -
+	echo "03:00.0" >"$CONF"
+	run gp bind
+	assert_success
+	run grep -x "group 20 partial 0 1" "$RUN/status"
+	assert_success
+	run gp status
+	assert_failure 3
+	assert_line --partial "group 20: partial at boot; now 0/1 functions on vfio-pci"
+}

@@ -212,3 +212,18 @@ status_while_in_use() {
 	run grep -x "config $CONF none" "$RUN/status"
 	assert_success
 }
+
+@test "a record of a later version is reported and not read" {
+	record_line 1 "version 2"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:1: unknown record version (this gpupass reads version 1): the rest is left out: 'version 2'"
+	refute_line --partial "group 15:"
+}
+
+@test "more functions bound than the group has is reported" {
+	record_line 4 "group 15 partial 5 4"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:4: bad function counts (BOUND TOTAL, 0 <= BOUND <= TOTAL <= 2147483647): 'group 15 partial 5 4'"
+}

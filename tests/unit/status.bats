@@ -227,3 +227,10 @@ status_while_in_use() {
 	assert_failure 3
 	assert_line --index 0 "error: $RUN/status:4: bad function counts (BOUND TOTAL, 0 <= BOUND <= TOTAL <= 2147483647): 'group 15 partial 5 4'"
 }
+
+@test "a group that appears twice in the record is reported" {
+	echo "group 15 bound 0 0" >>"$RUN/status"
+	run gp status
+	assert_failure 3
+	assert_line --index 0 "error: $RUN/status:9: group repeated: 'group 15 bound 0 0'"
+}

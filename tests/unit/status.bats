@@ -234,3 +234,12 @@ status_while_in_use() {
 	assert_failure 3
 	assert_line --index 0 "error: $RUN/status:9: group repeated: 'group 15 bound 0 0'"
 }
+
+@test "a group refused at boot before any of its functions was planned exits 3" {
+	head -n 3 "$RUN/status" >"$RUN/status.new"
+	echo "group 9 refused 0 0" >>"$RUN/status.new"
+	mv "$RUN/status.new" "$RUN/status"
+	run gp status
+	assert_failure 3
+	assert_line "group 9: refused at boot; now 0/0 functions on vfio-pci; viable: unknown"
+}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# dracut module: gpupass binds chosen PCI devices to vfio-pci before udev starts.
+# dracut module: gpupass binds chosen PCI devices to vfio-pci before anything in the image can
+# load their host drivers.
 
 check() {
 	require_binaries /usr/sbin/gpupass || return 1
@@ -18,11 +19,24 @@ installkernel() {
 	hostonly='' instmods $(sed 's/#.*//' /usr/lib/gpupass/modules)
 }
 
+# shellcheck disable=SC2154 # dracut sets initdir and systemdsystemunitdir for its modules
 install() {
 	inst_simple /usr/sbin/gpupass
 	# Not inst_simple -H: host-only files are removed at boot under rd.hostonly=0.
 	if [ -e /etc/gpupass.conf ]; then
 		inst_simple /etc/gpupass.conf
 	fi
-	inst_hook pre-udev 30 /usr/lib/gpupass/gpupass-bind.sh
+	# The same test dracut's kernel-modules module makes to choose who loads rd.driver.pre.
+	if dracut_module_included systemd; then
+		# A systemd initrd starts systemd-modules-load.service with no ordering against
+		# dracut's hook services, so a hook comes too late: the unit orders itself before
+		# every loader (see its comments). Enabled the way dracut's own modules do it.
+		inst_simple /usr/lib/gpupass/gpupass.service "$systemdsystemunitdir/gpupass.service"
+		$SYSTEMCTL -q --root "$initdir" enable gpupass.service
+	else
+		# Shell /init: the cmdline hook 01-parse-kernel.sh loads rd.driver.pre= and
+		# force_drivers modules, before any pre-udev hook. 00 sorts first (hooks are sourced
+		# in glob order), so those drivers find the devices already claimed.
+		inst_hook cmdline 00 /usr/lib/gpupass/gpupass-bind.sh
+	fi
 }

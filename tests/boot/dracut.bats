@@ -9,9 +9,15 @@ load lib/boot
 load lib/matrix
 
 GEN=dracut
-# Also dracut's own shell /init, as on distributions without systemd.
-IMAGES+=("shellinit pinned.conf shellinit")
-FULL_CASES+=("shellinit shellinit")
+# Also dracut's own shell /init, as on distributions without systemd. And the card's host
+# drivers forced in before udev: by a modules-load.d file (systemd), by rd.driver.pre= (shell
+# /init); gpupass must still get the card first.
+IMAGES+=("shellinit pinned.conf shellinit" "modload pinned.conf modload")
+FULL_CASES+=(
+	"shellinit shellinit"
+	"modload modload"
+	"shellpre shellinit rd.driver.pre=bochs,snd_hda_intel"
+)
 
 setup_file() {
 	matrix_setup $GEN
@@ -22,13 +28,21 @@ contents() {
 	lsinitrd "$(image_path $GEN "$1" "$2")" | awk '$1 ~ /^[-dlcbps][-rwxsStT]+$/ { print $9 }'
 }
 
+# cmdline_hooks SUITE IMAGE: the image's cmdline hooks, in the order /init sources them.
+cmdline_hooks() {
+	contents "$1" "$2" | sed -n 's,^\(\(usr\|var\)/\)\?lib/dracut/hooks/cmdline/,,p' | LC_ALL=C sort
+}
+
 image_has_package() {
 	run contents "$1" pinned
 	assert_success
 	assert_line usr/sbin/gpupass
 	assert_line etc/gpupass.conf
-	assert_line --regexp '^(usr/)?lib/dracut/hooks/pre-udev/30-gpupass-bind\.sh$'
+	# systemd: the unit, enabled; no hook.
+	assert_line --regexp '^(usr/)?lib/systemd/system/gpupass\.service$'
+	assert_line --regexp '^etc/systemd/system/sysinit\.target\.wants/gpupass\.service$'
 	assert_line --regexp 'systemd/system/dracut-pre-udev\.service$'
+	refute_line --regexp 'dracut/hooks/.*gpupass'
 	assert_line --regexp "kernel/drivers/vfio/pci/vfio-pci\.ko"
 	assert_line --regexp "kernel/drivers/vfio/pci/vfio-pci-core\.ko"
 	assert_line --regexp "kernel/drivers/vfio/vfio_iommu_type1\.ko"
@@ -36,23 +50,27 @@ image_has_package() {
 	assert_line --regexp "kernel/drivers/gpu/drm/tiny/bochs\.ko"
 }
 
-@test "6.1 image: binary, config, pre-udev hook, vfio modules with vfio_virqfd" {
+@test "6.1 image: binary, config, the unit enabled and no hook, vfio modules with vfio_virqfd" {
 	image_has_package $MAIN_SUITE
 	assert_line --regexp "kernel/drivers/vfio/vfio_virqfd\.ko$"
 }
 
-@test "6.12 image: binary, config, pre-udev hook, vfio modules, no vfio_virqfd" {
+@test "6.12 image: binary, config, the unit enabled and no hook, vfio modules, no vfio_virqfd" {
 	image_has_package $FULL_SUITE
 	assert_line --regexp "kernel/drivers/vfio/vfio\.ko\.xz$"
 	refute_line --regexp "vfio_virqfd"
 }
 
-@test "images carry the config and the wrapper as given, and no config when there is none" {
-	local img
+@test "images carry the config, the unit and the wrapper as given, and no config when there is none" {
+	local img unit
 	img=$(image_path $GEN $FULL_SUITE pinned)
 	run lsinitrd -f etc/gpupass.conf "$img"
 	assert_output "$(cat "$BOOT_BUILD/conf/pinned.conf")"
-	run lsinitrd -f usr/lib/dracut/hooks/pre-udev/30-gpupass-bind.sh "$img"
+	unit=$(contents $FULL_SUITE pinned | grep -m1 'systemd/system/gpupass\.service$')
+	run lsinitrd -f "$unit" "$img"
+	assert_output "$(cat "$REPO/hook/gpupass.service")"
+	img=$(image_path $GEN $FULL_SUITE shellinit)
+	run lsinitrd -f "$(contents $FULL_SUITE shellinit | grep -m1 'hooks/cmdline/00-gpupass-bind\.sh$')" "$img"
 	assert_output "$(cat "$REPO/hook/gpupass-bind.sh")"
 	run contents $FULL_SUITE none
 	refute_line etc/gpupass.conf
@@ -69,11 +87,16 @@ image_has_package() {
 	assert_line --regexp "kernel/drivers/vfio/vfio_iommu_type1\.ko"
 }
 
-@test "shell /init image: the pre-udev hook, and no systemd" {
+@test "shell /init image: the cmdline hook, sorted before parse-kernel.sh; no unit, no systemd" {
 	run contents $FULL_SUITE shellinit
 	assert_line usr/sbin/gpupass
-	assert_line --regexp '^(usr/)?lib/dracut/hooks/pre-udev/30-gpupass-bind\.sh$'
 	refute_line --regexp 'dracut-pre-udev\.service$'
+	refute_line --regexp 'gpupass\.service$'
+	refute_line --regexp 'hooks/pre-udev/.*gpupass'
+	# The shell /init sources a phase's hooks in glob order: gpupass's must be the first.
+	run cmdline_hooks $FULL_SUITE shellinit
+	assert_line --index 0 00-gpupass-bind.sh
+	assert_line 01-parse-kernel.sh
 }
 
 @test "image without vfio modules has none" {
@@ -90,6 +113,8 @@ image_has_package() {
 @test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }
 @test "6.12: image without vfio modules: clear error, the host keeps the card" { case_novfio $GEN $FULL_SUITE; }
 @test "6.12, shell /init: address pinned to id: the card's group on vfio-pci" { case_shellinit $GEN $FULL_SUITE; }
+@test "6.12: modules-load.d names bochs and snd_hda_intel: gpupass.service first, no unbind" { case_modload $GEN $FULL_SUITE; }
+@test "6.12, shell /init: rd.driver.pre=bochs,snd_hda_intel: the cmdline hook first, no unbind" { case_shellpre $GEN $FULL_SUITE; }
 @test "6.12: gpupass=off: nothing bound, says disabled" { case_off $GEN $FULL_SUITE; }
 @test "6.12: gpupass=dry-run: nothing bound, the plan logged" { case_dryrun $GEN $FULL_SUITE; }
 @test "6.12: config with syntax errors: nothing bound, every error logged" { case_syntax $GEN $FULL_SUITE; }

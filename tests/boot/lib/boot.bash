@@ -218,22 +218,29 @@ dracut_basedir() {
 
 # build_dracut NAME CONF [VARIANT]: image for KVER with the package, CONF as config.
 # VARIANT: novfio (vfio modules left out), hostonly (built the way Fedora does, for this
-# machine's hardware), shellinit (dracut's own shell /init instead of systemd).
+# machine's hardware), shellinit (dracut's own shell /init instead of systemd), modload
+# (systemd, with a modules-load.d file naming the card's host drivers, as users write to load
+# a GPU driver early: systemd-modules-load loads them at once, not waiting for udev).
 build_dracut() {
-	local name=$1 conf=$2 variant=${3:-} omit=() mode=--no-hostonly init=dracut-systemd
+	local name=$1 conf=$2 variant=${3:-} omit=() mode=--no-hostonly init=dracut-systemd extra=()
 	local out=$BOOT_BUILD/img/dracut-$KVER-$name.img base=$BOOT_BUILD/conf/dracut-$KVER-$name
 	mkdir -p "$BOOT_BUILD/img" "$BOOT_BUILD/conf/dracut-empty.d"
 	case $variant in
 	novfio) omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')") ;;
 	hostonly) mode=--hostonly ;;
 	shellinit) init=rootfs-block ;;
+	modload)
+		init="dracut-systemd systemd-modules-load"
+		printf '%s\n' bochs snd_hda_intel >"$base.modules-load.conf"
+		extra=(--include "$base.modules-load.conf" /etc/modules-load.d/gpupass-test.conf)
+		;;
 	esac
 	dracut_basedir "$base"
 	in_system "$conf" env dracutbasedir="$base" dracut \
 		--conf /dev/null --confdir "$BOOT_BUILD/conf/dracut-empty.d" \
 		--kver "$KVER" --kmoddir "$KROOT/usr/lib/modules/$KVER" \
 		"$mode" --no-early-microcode --no-compress \
-		-m "base udev-rules $init gpupass gpupass-test" "${omit[@]}" \
+		-m "base udev-rules $init gpupass gpupass-test" "${omit[@]}" "${extra[@]}" \
 		--force "$out" >"$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
 	echo "$out"
 }

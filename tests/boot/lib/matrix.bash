@@ -195,9 +195,24 @@ assert_host_owns_all() {
 	assert_none_on_vfio
 }
 
-# The card's whole group is on vfio-pci, viable, and lspci -nnk says so.
+# kmsg_boot_run: gpupass's kernel log lines of the boot's own run, up to its "done:" line
+# (later ones come from commands run in the booted machine, such as claim).
+kmsg_boot_run() {
+	kmsg_gpupass | sed '/^gpupass: done: /q'
+}
+
+# gpupass ran before any host driver could take a function: it had nothing to unbind.
+assert_gpupass_first() {
+	local l
+	l=$(kmsg_boot_run | grep -E ': (unbound|cannot unbind) from ') || return 0
+	fail "a host driver had the card before gpupass ran:
+$l"
+}
+
+# The card's whole group is on vfio-pci, viable, and lspci -nnk says so; gpupass got it first.
 assert_card_bound() {
 	local g
+	assert_gpupass_first
 	assert_driver $CARD vfio-pci
 	assert_driver $CARD_AUDIO vfio-pci
 	assert_driver $CARD_USB vfio-pci
@@ -235,6 +250,39 @@ case_shellinit() {
 	assert_card_bound
 	assert_driver $TWIN bochs-drm
 	assert_status_ok
+}
+
+# unit PROPERTY UNIT: one property of a unit from the report's systemctl show.
+unit() {
+	section units | awk -v u="$2" -v p="$1" -F= '$1 == "Id" { id = $2 } id == u && $1 == p { print substr($0, length(p) + 2) }'
+}
+
+# A modules-load.d file in a systemd image names bochs and snd_hda_intel:
+# systemd-modules-load.service loads them, after gpupass.service, which got the card first.
+case_modload() {
+	local done start
+	report "$1" "$2" modload || return 1
+	assert_card_bound
+	assert_driver $TWIN bochs-drm
+	assert_status_ok
+	[ "$(unit ActiveState gpupass.service)" = active ] || fail "gpupass.service did not run: $(section units)"
+	[ "$(unit ActiveState systemd-modules-load.service)" = active ] ||
+		fail "systemd-modules-load.service did not run: $(section units)"
+	done=$(unit ExecMainExitTimestampMonotonic gpupass.service)
+	start=$(unit ExecMainStartTimestampMonotonic systemd-modules-load.service)
+	[ "${done:-0}" -gt 0 ] && [ "$done" -le "${start:-0}" ] ||
+		fail "systemd-modules-load started at $start, before gpupass was done at $done"
+}
+
+# dracut's shell /init with rd.driver.pre= naming the card's host drivers: its cmdline hook
+# parse-kernel.sh loads them, after gpupass's cmdline hook got the card.
+case_shellpre() {
+	report "$1" "$2" shellpre || return 1
+	assert_card_bound
+	assert_driver $TWIN bochs-drm
+	assert_status_ok
+	section units | grep -q . && fail "a shell /init image runs systemd: $(section units)"
+	return 0
 }
 
 case_id() {

@@ -228,7 +228,12 @@ build_dracut() {
 	case $variant in
 	novfio) omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')") ;;
 	hostonly) mode=--hostonly ;;
-	shellinit) init=rootfs-block ;;
+	# kernel-modules, as in every real image: its cmdline hook loads rd.driver.pre= modules.
+	# drivers= keeps it to the host drivers, instead of every storage and input driver.
+	shellinit)
+		init="rootfs-block kernel-modules"
+		extra=(--drivers "$HOST_DRIVERS")
+		;;
 	modload)
 		init="dracut-systemd systemd-modules-load"
 		printf '%s\n' bochs snd_hda_intel >"$base.modules-load.conf"

@@ -102,12 +102,43 @@ in_system() {
 	return $rc
 }
 
-# itools_report_hooks DIR REPORT: the initramfs-tools test pieces in DIR (a CONFDIR, or a
+# The real client in the test image (issue 15): QEMU, started by the report inside the booted
+# guest to attach what gpupass bound. One list for every generator's test pieces, a line each:
+# "exec PATH" (an ELF file, installed with the libraries it links) or "file SRC DST" (data).
+# The TCG accelerator is a module QEMU loads at run time ("could not load module for type
+# 'tcg-accel-ops'" without it); the BIOS comes from seabios, where QEMU looks in its own data
+# directory; kvmvapic.bin is the option ROM every x86 machine loads; timeout keeps a hung QEMU
+# from eating the boot's whole time.
+vm_client_files() {
+	cat <<-'EOT'
+	exec /usr/bin/qemu-system-x86_64
+	exec /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+	exec /usr/bin/timeout
+	file /usr/share/seabios/bios-256k.bin /usr/share/qemu/bios-256k.bin
+	file /usr/share/qemu/kvmvapic.bin /usr/share/qemu/kvmvapic.bin
+	EOT
+}
+
+# vm_client_install EXEC FILE: vm_client_files as commands of a generator's install language:
+# EXEC is the command that installs an ELF file with its libraries, FILE the one that copies SRC
+# to DST, e.g. "copy_exec" and "copy_file vm-client" for initramfs-tools.
+vm_client_install() {
+	local kind src dst
+	vm_client_files | while read -r kind src dst; do
+		case $kind in
+		exec) echo "$1 $src" ;;
+		file) echo "$2 $src $dst" ;;
+		esac
+	done
+}
+
+# itools_report_hooks DIR REPORT [vm]: the initramfs-tools test pieces in DIR (a CONFDIR, or a
 # root's /etc/initramfs-tools): a hook that adds the host drivers, lspci, pci.ids and the
 # report (REPORT, the path as the hook sees it), and an init-premount script that runs it
-# once udev's coldplug has settled.
+# once udev's coldplug has settled. vm: the real client too (vm_client_files).
 itools_report_hooks() {
-	local dir=$1 report=$2
+	local dir=$1 report=$2 vm=
+	[ "${3:-}" != vm ] || vm=$(vm_client_install copy_exec "copy_file vm-client")
 	mkdir -p "$dir/hooks" "$dir/scripts/init-premount"
 	cat >"$dir/hooks/gpupass-test" <<-EOT
 	#!/bin/sh
@@ -117,6 +148,7 @@ itools_report_hooks() {
 	copy_exec /usr/bin/lspci /usr/bin
 	copy_file pciids /usr/share/misc/pci.ids
 	copy_file script $report /usr/bin/gpupass-report
+	$vm
 	EOT
 	cat >"$dir/scripts/init-premount/gpupass-report" <<-'EOT'
 	#!/bin/sh
@@ -126,14 +158,19 @@ itools_report_hooks() {
 	chmod +x "$dir/hooks/gpupass-test" "$dir/scripts/init-premount/gpupass-report"
 }
 
-# dracut_report_module DIR REPORT [standalone]: the dracut test module in DIR: the host
+# dracut_report_module DIR REPORT [standalone] [vm]: the dracut test module in DIR: the host
 # drivers, lspci, pci.ids and the report (REPORT, the path as module-setup.sh sees it), run
 # once udev has settled. By default it comes in with gpupass (depends on it, never picked
 # by itself); standalone: picked by itself and depending on nothing, so that the package's
-# own module must be found on its own.
+# own module must be found on its own. vm: the real client too (vm_client_files).
 dracut_report_module() {
-	local mod=$1 report=$2 check='return 255' depends='echo gpupass'
-	[ "${3:-}" != standalone ] || check='return 0' depends='return 0'
+	local mod=$1 report=$2 check='return 255' depends='echo gpupass' vm= opt
+	for opt in "${@:3}"; do
+		case $opt in
+		standalone) check='return 0' depends='return 0' ;;
+		vm) vm=$(vm_client_install inst_multiple inst_simple) ;;
+		esac
+	done
 	mkdir -p "$mod"
 	cat >"$mod/module-setup.sh" <<-EOT
 	#!/bin/bash
@@ -144,6 +181,7 @@ dracut_report_module() {
 		inst_multiple lspci grep readlink dmesg sed cat sync poweroff
 		inst_simple /usr/share/misc/pci.ids
 		inst_simple $report /usr/bin/gpupass-report
+		$vm
 		inst_hook initqueue/settled 99 "\$moddir/report-hook.sh"
 		# dracut-initqueue.service only starts when this exists.
 		: >"\$initdir/lib/dracut/need-initqueue"
@@ -174,7 +212,7 @@ itools_confdir() {
 	# shellcheck disable=SC2086 # module names are words
 	[ -z "${BOOT_MODULES:-}" ] || printf '%s\n' $BOOT_MODULES >"$confdir/modules"
 	cp "$BOOT_LIB/gpupass-report" "$confdir/gpupass-report"
-	itools_report_hooks "$confdir" '"$CONFDIR/gpupass-report"'
+	itools_report_hooks "$confdir" '"$CONFDIR/gpupass-report"' vm
 	if [ "$variant" = novfio ]; then
 		# Admin hooks run after the package hooks: take back what gpupass put in.
 		cat >"$confdir/hooks/gpupass-test-novfio" <<-'EOT'
@@ -211,7 +249,7 @@ dracut_basedir() {
 	cp -a /usr/lib/dracut "$base"
 	cp -a "$BOOT_BUILD/stage/usr/lib/dracut/modules.d/." "$base/modules.d/"
 	local mod=$base/modules.d/99gpupass-test
-	dracut_report_module "$mod" '"$moddir/gpupass-report"'
+	dracut_report_module "$mod" '"$moddir/gpupass-report"' vm
 	cp "$BOOT_LIB/gpupass-report" "$mod/gpupass-report"
 	chmod +x "$mod/gpupass-report"
 }
@@ -293,7 +331,7 @@ boot_vm() {
 	timeout "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel="$accel",kernel-irqchip=split -cpu "$cpu" -smp 1 -m 768 \
 		-nodefaults -display none -no-reboot \
-		-device intel-iommu,intremap=on \
+		-device intel-iommu,intremap=on,caching-mode=on \
 		-audiodev none,id=snd \
 		-device secondary-vga,bus=pcie.0,addr=05.0,multifunction=on \
 		-device ich9-intel-hda,id=hda,bus=pcie.0,addr=05.1 \
@@ -307,8 +345,9 @@ boot_vm() {
 		</dev/null >"$run/$name.qemu" 2>&1
 	local rc=$?
 	REPORT=$run/$name.report
-	# The guest's tty writes CR LF.
-	[ -f "$REPORT" ] && sed -i 's/\r$//' "$REPORT"
+	# The guest's tty writes CR LF, and CR CR LF for QEMU's monitor (in the report) which ends
+	# its lines with CR LF itself.
+	[ -f "$REPORT" ] && sed -i 's/\r*$//' "$REPORT"
 	if ! grep -q '^=== gpupass-report end' "$REPORT" 2>/dev/null; then
 		echo "boot $name: no complete report (qemu exit $rc); console:" >&2
 		tail -n 60 "$run/$name.console" >&2

@@ -193,6 +193,8 @@ assert_host_owns_all() {
 	assert_driver $LPC lpc_ich
 	assert_driver $SMBUS i801_smbus
 	assert_none_on_vfio
+	assert_vm_refuses $CARD
+	assert_vm_agrees
 }
 
 # kmsg_boot_run: gpupass's kernel log lines of the boot's own run, up to its "done:" line
@@ -223,6 +225,74 @@ assert_card_bound() {
 	section 'lspci -nnk' | awk '/^[0-9a-f]/ { dev = $1 } /Kernel driver in use: vfio-pci/ { print dev }' |
 		tr '\n' ' ' | grep -q '00:05.0 00:05.1 00:05.2' ||
 		fail "lspci -nnk does not show the card on vfio-pci: $(section 'lspci -nnk')"
+	assert_vm_attaches $CARD $CARD_AUDIO $CARD_USB
+	assert_vm_agrees
+}
+
+# The real client (issue 15): the report starts a VM inside the booted guest for each IOMMU group
+# with a function on vfio-pci, and for the card's group in any case (gpupass-report, vm_attach).
+# VM_WHEN selects the VM of a later moment of the same boot ("after claim", ...).
+
+# vm_section GROUP: what the report's VM for GROUP said (empty: none was started).
+vm_section() {
+	section "vm group $1${VM_WHEN:+ $VM_WHEN}"
+}
+
+# vm_id BDF: the id the report gives BDF's vfio-pci device in the VM (info pci prints it).
+vm_id() {
+	local a=${1//:/-}
+	echo "vfio-$a"
+}
+
+# assert_vm_attaches BDF...: QEMU started and its VM shows each BDF as a device (by id).
+assert_vm_attaches() {
+	local a g out
+	for a; do
+		g=$(group "$a")
+		out=$(vm_section "$g")
+		[ -n "$out" ] || fail "no VM was started for group $g ($a)${VM_WHEN:+ $VM_WHEN}"
+		grep -qx 'vm-exit 0' <<<"$out" || fail "QEMU could not attach group $g${VM_WHEN:+ $VM_WHEN}: $out"
+		grep -qF "id \"$(vm_id "$a")\"" <<<"$out" ||
+			fail "the VM for group $g${VM_WHEN:+ $VM_WHEN} does not show $a: $out"
+	done
+}
+
+# assert_vm_refuses BDF: QEMU could not attach BDF's group, and said why as users see it: no
+# /dev/vfio/N (no function of the group on vfio-pci) or the group not viable (one on a host driver).
+assert_vm_refuses() {
+	local g out
+	g=$(group "$1")
+	out=$(vm_section "$g")
+	[ -n "$out" ] || fail "no VM was started for group $g ($1)${VM_WHEN:+ $VM_WHEN}"
+	! grep -qx 'vm-exit 0' <<<"$out" || fail "QEMU attached group $g${VM_WHEN:+ $VM_WHEN}: $out"
+	grep -Eq "failed to open /dev/vfio/$g\b|group $g is not viable" <<<"$out" ||
+		fail "QEMU's error${VM_WHEN:+ $VM_WHEN} names neither /dev/vfio/$g nor 'not viable': $out"
+	! grep -qF "id \"$(vm_id "$1")\"" <<<"$out" || fail "the VM shows $1: $out"
+}
+
+# assert_vm_agrees [STATUS]: gpupass status (section STATUS, default "gpupass status") and the
+# VMs of the same boot agree: a group is "viable: yes" exactly when QEMU attached it, and one
+# said "viable: no" was refused.
+assert_vm_agrees() {
+	local st=${1:-gpupass status} g line out
+	local -A seen=()
+	for g in $(sed -n "s/^=== vm group \([0-9]*\)${VM_WHEN:+ $VM_WHEN}\$/\1/p" "$REPORT"); do
+		seen[$g]=1
+		out=$(vm_section "$g")
+		line=$(section "$st" | awk -v p="group $g: " 'index($0, p) == 1')
+		if grep -qx 'vm-exit 0' <<<"$out"; then
+			grep -q 'viable: yes' <<<"$line" ||
+				fail "QEMU attached group $g but gpupass status says: ${line:-nothing of it}"
+		else
+			! grep -q 'viable: yes' <<<"$line" ||
+				fail "gpupass status says group $g is viable, QEMU refused it: $out"
+		fi
+	done
+	while read -r line; do
+		g=${line#group }
+		g=${g%%:*}
+		[ -n "${seen[$g]:-}" ] || fail "gpupass status says '$line' and no VM tried group $g"
+	done < <(section "$st" | grep -E '^group [0-9]+: .*viable: (yes|no)')
 }
 
 assert_status_ok() {
@@ -295,6 +365,7 @@ case_id() {
 	assert_kmsg "group $(group $TWIN): 1/1 functions on vfio-pci"
 	section 'gpupass status' | grep -q "^group $(group $TWIN): .*viable: yes" ||
 		fail "twin's group not viable: $(section 'gpupass status')"
+	assert_vm_attaches $TWIN
 	assert_driver $SATA ahci
 	assert_status_ok
 }
@@ -380,6 +451,8 @@ case_switch() {
 	section 'gpupass status after release' | grep -q "^group $g: released since boot" ||
 		fail "status after release: $(section 'gpupass status after release')"
 	grep -q '^status-after-release-exit 0$' "$REPORT" || fail "status after release did not exit 0"
+	VM_WHEN="after release" assert_vm_refuses $CARD
+	VM_WHEN="after release" assert_vm_agrees 'gpupass status after release'
 	grep -q '^claim-exit 0$' "$REPORT" || fail "claim failed: $(section 'gpupass claim')"
 	section 'lspci -nnk after claim' | lspci_drivers |
 		grep -qx '00:05.0 vfio-pci 00:05.1 vfio-pci 00:05.2 vfio-pci' ||
@@ -387,6 +460,8 @@ case_switch() {
 	section 'gpupass status after claim' | grep -q "^group $g: claimed since boot; now 3/3 functions on vfio-pci; viable: yes" ||
 		fail "status after claim: $(section 'gpupass status after claim')"
 	grep -q '^status-after-claim-exit 0$' "$REPORT" || fail "status after claim did not exit 0"
+	VM_WHEN="after claim" assert_vm_attaches $CARD $CARD_AUDIO $CARD_USB
+	VM_WHEN="after claim" assert_vm_agrees 'gpupass status after claim'
 	assert_kmsg "group $g: 0000:00:05.1: released to snd_hda_intel"
 	assert_kmsg "group $g: 3/3 functions on vfio-pci"
 }

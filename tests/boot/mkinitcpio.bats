@@ -32,6 +32,7 @@ FLAVOURS="busybox systemd"
 
 setup_file() {
 	mk_setup || return 1
+	export MKINITCPIO MK_LIBDIR
 	echo "# mkinitcpio: $MKINITCPIO" >&3
 	for f in $FLAVOURS; do
 		matrix_setup "mkinitcpio-$f" || return 1

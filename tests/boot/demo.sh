@@ -5,6 +5,8 @@
 # initramfs with the package's initramfs-tools hook and an /etc/gpupass.conf that names the
 # emulated card, boots it in QEMU, and shows gpupass's kernel log lines and lspci -nnk.
 #   GPUPASS_DEMO_GENERATOR=dracut   use dracut instead of initramfs-tools
+#   GPUPASS_DEMO_GENERATOR=mkinitcpio          mkinitcpio, HOOKS=(base udev gpupass ...)
+#   GPUPASS_DEMO_GENERATOR=mkinitcpio-systemd  mkinitcpio, HOOKS=(base systemd gpupass ...)
 #   GPUPASS_DEMO_SUITE=trixie       use Debian 13's kernel instead of Debian 12's
 set -eu
 cd "$(dirname "$0")/../.."
@@ -35,6 +37,17 @@ say "building gpupass"
 make -s gpupass
 
 . tests/boot/lib/boot.bash
+. tests/boot/lib/mkinitcpio.bash
+case $gen in
+mkinitcpio) gen=mkinitcpio-busybox ;;
+esac
+case $gen in
+mkinitcpio-*)
+	say "setting up mkinitcpio"
+	mk_setup
+	echo "$MKINITCPIO"
+	;;
+esac
 say "fetching the $suite kernel"
 kernel_root "$suite"
 echo "$KVER"

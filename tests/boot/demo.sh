@@ -5,7 +5,7 @@
 # initramfs with the package's initramfs-tools hook and an /etc/gpupass.conf that names the
 # emulated card, boots it in QEMU, and shows gpupass's kernel log lines and lspci -nnk.
 #   GPUPASS_DEMO_GENERATOR=dracut   use dracut instead of initramfs-tools
-#   GPUPASS_DEMO_GENERATOR=mkinitcpio          mkinitcpio, HOOKS=(base udev gpupass ...)
+#   GPUPASS_DEMO_GENERATOR=mkinitcpio          mkinitcpio, HOOKS=(base gpupass udev ...)
 #   GPUPASS_DEMO_GENERATOR=mkinitcpio-systemd  mkinitcpio, HOOKS=(base systemd gpupass ...)
 #   GPUPASS_DEMO_SUITE=trixie       use Debian 13's kernel instead of Debian 12's
 set -eu

@@ -138,6 +138,7 @@ mk_test_hooks() {
 		add_binary lspci
 		add_file /usr/share/misc/pci.ids
 		add_file "$dir/gpupass-report" /usr/bin/gpupass-report 0755
+		$(vm_client_install add_binary add_file | sed '2,$s/^/		/')
 		if declare -F add_systemd_unit >/dev/null; then
 			add_file "$dir/gpupass-report.service" /usr/lib/systemd/system/gpupass-report.service 0644
 			add_symlink /usr/lib/systemd/system/initrd.target.wants/gpupass-report.service ../gpupass-report.service
@@ -150,12 +151,15 @@ mk_test_hooks() {
 }
 
 # build_mkinitcpio FLAVOUR NAME CONF [VARIANT]: image of KVER with the package's hook, CONF as
-# config, FLAVOUR busybox (HOOKS=(base udev gpupass ...)) or systemd (HOOKS=(base systemd
+# config, FLAVOUR busybox (HOOKS=(base gpupass udev ...)) or systemd (HOOKS=(base systemd
 # gpupass ...)), as README.md tells users. VARIANT modules: the card's host drivers in MODULES=().
 build_mkinitcpio() {
-	local flavour=$1 name=$2 conf=$3 variant=${4:-} init=udev modules=
+	local flavour=$1 name=$2 conf=$3 variant=${4:-} hooks="gpupass udev" modules=
 	local out=$BOOT_BUILD/img/mkinitcpio-$flavour-$KVER-$name.img dir=$BOOT_BUILD/conf/mkinitcpio-$flavour-$KVER-$name
-	[ "$flavour" = systemd ] && init=systemd
+	# Busybox /init runs the early hooks in HOOKS= order and udev's starts udevd: gpupass goes
+	# before it. The systemd hook has no runtime hooks; gpupass's install hook must come after it
+	# to see that the image is systemd-based.
+	[ "$flavour" = systemd ] && hooks="systemd gpupass"
 	[ "$variant" = modules ] && modules="bochs snd_hda_intel xhci_pci"
 	mkdir -p "$BOOT_BUILD/img"
 	mk_test_hooks "$dir/test"
@@ -163,7 +167,7 @@ build_mkinitcpio() {
 	MODULES=($modules)
 	BINARIES=()
 	FILES=()
-	HOOKS=(base $init gpupass gpupass-test)
+	HOOKS=(base $hooks gpupass-test)
 	COMPRESSION=cat
 	EOT
 	# The package's hooks are in /usr/lib/initcpio inside in_system, where make install put them.

@@ -50,8 +50,9 @@ fx_init() {
 # gpupass and stops it at the end of each such write() while
 # $BATS_TEST_TMPDIR/kernel carries the write out in the tree, as the
 # kernel has by the time write() returns:
-#   unbind         the function loses its driver (a host driver's name is
-#                  kept in host.ADDR: that driver stays loaded)
+#   unbind         the function loses its driver, "ADDR DRIVER" goes to
+#                  unbound.log (a host driver's name is also kept in
+#                  host.ADDR: that driver stays loaded)
 #   drivers_probe  an unbound function whose override is vfio-pci goes to
 #                  vfio-pci once it is loaded, unless its address is in
 #                  vfio.refuse (always) or probe.refuse-once (the first
@@ -78,6 +79,9 @@ case \$path in
 	[ -L "\$dev/driver" ] || exit 0
 	drv=\$(readlink "\$dev/driver"); drv=\${drv##*/}
 	[ "\$drv" = vfio-pci ] || echo "\$drv" >"\$t/host.\$a"
+	# Like fx_fake_kernel's modprobe: logged once, then forgotten, as a kernel does.
+	echo "\$a \$drv" >>"\$t/unbound.log"
+	: >"\$path"
 	rm -f "\$dev/driver" ;;
 */drivers_probe)
 	[ -d "\$dev" ] && [ ! -e "\$dev/driver" ] || exit 0
@@ -163,7 +167,12 @@ fx_bind() {
 	fx_link "../../../drv/$addr/$driver" "$SYS/devices/pci0000:00/$addr/driver"
 }
 
-fx_unbound() { cat "$SYS/drv/$1/$2/unbind" 2>/dev/null || true; }
+# fx_unbound ADDR DRIVER: ADDR when DRIVER was unbound from it (carried out by the
+# fixture's kernel, or only written).
+fx_unbound() {
+	{ grep -x "$1 $2" "$BATS_TEST_TMPDIR/unbound.log" 2>/dev/null | cut -d' ' -f1
+	  cat "$SYS/drv/$1/$2/unbind" 2>/dev/null; } | grep -m1 . || true
+}
 
 fx_attr() { echo "$3" >"$SYS/devices/pci0000:00/$1/$2"; }
 fx_driver_of() { basename "$(readlink "$SYS/devices/pci0000:00/$1/driver" 2>/dev/null)" 2>/dev/null || true; }

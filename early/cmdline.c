@@ -3,6 +3,7 @@
  * Kernel command line parameters:
  *   gpupass=on|off|dry-run   the mode for this boot (off is the rescue switch)
  *   gpupass.add=ENTRY        one more entry, words separated by commas
+ *   gpupass.timeout=SECONDS  how long modprobe vfio-pci may take (1-600, default 60)
  * Parameters are read left to right and a later gpupass= overrides an
  * earlier one, as the kernel's own parameters do.
  */
@@ -92,6 +93,24 @@ static void add_entry(struct gp_config *c, const char *value, int index)
 	}
 }
 
+/*
+ * A module whose init hangs must not hold the boot for long, and a slow
+ * machine may need longer than the default: the user decides, within bounds.
+ */
+static void set_timeout(struct gp_config *c, const char *p)
+{
+	char shown[SHOWN_MAX];
+	int t;
+
+	if (gp_parse_dec(p + 16, GP_TIMEOUT_MAX, &t) < 0 || t < 1) {
+		gp_log(GP_ERR, ORIGIN ": %s: not a number of seconds from 1 to %d", shown_as(shown, p),
+		       GP_TIMEOUT_MAX);
+		c->errors++;
+		return;
+	}
+	c->timeout = t;
+}
+
 /* Parse a command line in place; bad parameters are logged and counted. */
 void gp_cmdline_parse(struct gp_config *c, char *line)
 {
@@ -113,8 +132,10 @@ void gp_cmdline_parse(struct gp_config *c, char *line)
 			c->errors++;
 		} else if (!strncmp(p, "gpupass.add=", 12)) {
 			add_entry(c, p + 12, ++adds);
+		} else if (!strncmp(p, "gpupass.timeout=", 16)) {
+			set_timeout(c, p);
 		} else if (!strcmp(p, "gpupass") || !strncmp(p, "gpupass.", 8)) {
-			gp_log(GP_ERR, ORIGIN ": %s: unknown parameter (gpupass= or gpupass.add=)",
+			gp_log(GP_ERR, ORIGIN ": %s: unknown parameter (gpupass=, gpupass.add= or gpupass.timeout=)",
 			       shown_as(shown, p));
 			c->errors++;
 		}

@@ -16,6 +16,7 @@
  *   switch.c   `gpupass release` and `gpupass claim`: groups to the host and back
  *   holder.c   which process holds a VFIO group open
  *   run.c      child processes (modprobe) with a time limit
+ *   initrd.c   whether bind runs from the initramfs, and whether udev beat it there
  *   main.c     commands, options, exit codes
  *
  * It builds with klcc (klibc, static, for the initramfs) and with gcc or
@@ -59,6 +60,7 @@ struct gp_paths {
 	const char *modprobe; /* NULL: search the usual places */
 	const char *pciids;   /* NULL: search the usual places */
 	const char *procdir;  /* /proc, scanned for processes holding /dev/vfio/N */
+	const char *root;     /* "": the initramfs markers and /run/udev are looked for under / */
 };
 
 /* ---- sysfs.c ---- */
@@ -115,6 +117,7 @@ struct gp_config {
 	int mode;
 	int mode_seen;          /* gpupass= was on the command line */
 	int file_missing;
+	int timeout;            /* gpupass.timeout= seconds; 0: GP_CHILD_TIMEOUT */
 	unsigned long long hash;  /* FNV-1a of the file as read; 0 when missing */
 };
 
@@ -204,6 +207,7 @@ struct gp_group {
 	int n;
 	int nbind;             /* members with GP_ROLE_BIND */
 	int nbound;            /* after binding: how many are on vfio-pci */
+	int returned;          /* bind gave it back to the host drivers whole */
 };
 
 struct gp_plan {
@@ -220,7 +224,7 @@ void gp_plan_show(const struct gp_plan *plan, int dry_run);
 void gp_dev_describe(const struct gp_dev *d, char *buf, size_t len);
 
 /* ---- bind.c ---- */
-int gp_bind(const struct gp_paths *p, struct gp_plan *plan);
+int gp_bind(const struct gp_paths *p, struct gp_plan *plan, int timeout);
 
 /* ---- status.c ---- */
 /* The record read back: only the lines that parsed; every other one was reported and counted. */
@@ -259,8 +263,13 @@ int gp_status_save(const struct gp_paths *p, const struct gp_status *st);
 
 /* ---- run.c ---- */
 #define GP_CHILD_TIMEOUT 60   /* seconds a modprobe may take before it is killed */
+#define GP_TIMEOUT_MAX 600    /* the most gpupass.timeout= may ask for */
 const char *gp_find_modprobe(const struct gp_paths *p);
 int gp_run(const char *prog, char *const argv[], int timeout);
+
+/* ---- initrd.c ---- */
+int gp_in_initramfs(const struct gp_paths *p);
+int gp_udev_running(const struct gp_paths *p);
 
 /* ---- holder.c ---- */
 int gp_group_holder(const struct gp_paths *p, const struct gp_group *g, int *pid,

@@ -47,11 +47,19 @@ static int load_config(const struct ctx *x, struct gp_config *c)
 	return gp_config_load(c, p->config);
 }
 
-/* Record the boot's outcome; failing to is logged, never fatal. */
+/*
+ * Record the boot's outcome; failing to is logged, never fatal. Only the
+ * initramfs run records: `status` and `check` compare the record with now,
+ * and a dry run on the host must not replace what the boot did.
+ */
 static int finish_bind(const struct gp_paths *p, struct gp_config *c, struct gp_plan *plan,
 		       const char *mode)
 {
-	gp_status_write(p, c, plan, mode);
+	if (gp_in_initramfs(p))
+		gp_status_write(p, c, plan, mode);
+	else
+		gp_log(GP_INFO, "not run from the initramfs: %s/status, the boot's record, left as it is",
+		       p->rundir);
 	if (plan)
 		gp_plan_free(plan);
 	gp_config_free(c);
@@ -69,9 +77,21 @@ static int cmd_bind(struct ctx *x)
 	struct gp_plan plan;
 	struct gp_pci pci;
 	const char *why = x->dry_run ? "--dry-run" : "gpupass=dry-run";
-	int r, i, bound = 0, failed = 0;
+	int r, i, bound = 0, failed = 0, udevd;
 
 	gp_log_to_kmsg(p->kmsg);
+	/* On the host udev always runs; in the initramfs it means the hook came too late. */
+	udevd = gp_in_initramfs(p) ? gp_udev_running(p) : 0;
+	if (udevd) {
+		char who[48];
+
+		if (udevd > 0)
+			snprintf(who, sizeof(who), "udevd is process %d", udevd);
+		else
+			snprintf(who, sizeof(who), "/run/udev/control exists");
+		gp_log(GP_ERR, "udev is already running (%s): it started before gpupass, so host drivers may own the devices already; gpupass must run before udev starts: check the hook order in the initramfs and regenerate it",
+		       who);
+	}
 	load_config(x, &c);
 	if (c.mode == GP_MODE_OFF) {
 		gp_log(GP_NOTICE, "disabled by gpupass=off on the kernel command line: binding nothing");
@@ -105,11 +125,11 @@ static int cmd_bind(struct ctx *x)
 	if (x->dry_run) {
 		gp_plan_show(&plan, 1);
 	} else {
-		gp_bind(p, &plan);
+		gp_bind(p, &plan, c.timeout ? c.timeout : GP_CHILD_TIMEOUT);
 		for (i = 0; i < plan.n; i++) {
 			if (plan.g[i].refused)
 				continue;
-			if (plan.g[i].nbound == plan.g[i].nbind)
+			if (plan.g[i].nbound == plan.g[i].nbind && !plan.g[i].returned)
 				bound++;
 			else
 				failed++;
@@ -305,6 +325,7 @@ static const struct option {
 	{ "modprobe", "PATH", "a path", "modprobe to load vfio-pci (default: searched)", C_ALL, 0 },
 	{ "pci-ids", "FILE", "a file", "PCI names database (default: searched)", C_ALL, 0 },
 	{ "proc", "DIR", "a directory", "process directory, for who holds /dev/vfio (default /proc)", C_ALL, 0 },
+	{ "root", "DIR", "a directory", "where the initramfs markers and /run/udev are (default /)", C_ALL, 0 },
 	{ "dry-run", NULL, NULL, "say what would be done, change nothing", C_BIND | C_TARGETS, 0 },
 	{ "all", NULL, NULL, "every group bound at boot (release) or configured (claim)", C_TARGETS, 0 },
 	{ "json", NULL, NULL, "print JSON", C_STATUS, 0 },
@@ -459,6 +480,8 @@ static int apply(struct ctx *x, const struct option *o, const char *val)
 		x->pciids_given = 1;
 	} else if (!strcmp(o->name, "proc")) {
 		p->procdir = val;
+	} else if (!strcmp(o->name, "root")) {
+		p->root = strcmp(val, "/") ? val : "";
 	} else if (!strcmp(o->name, "dry-run")) {
 		x->dry_run = 1;
 	} else if (!strcmp(o->name, "all")) {
@@ -569,6 +592,7 @@ int main(int argc, char **argv)
 	x.paths.rundir = "/run/gpupass";
 	x.paths.devdir = "/dev";
 	x.paths.procdir = "/proc";
+	x.paths.root = "";
 	if (argc < 2) {
 		usage(stderr);
 		return GP_EXIT_USAGE;

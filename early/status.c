@@ -27,7 +27,8 @@
 
 static const char *group_state(const struct gp_group *g, const char *mode)
 {
-	if (g->refused)
+	/* A group bind gave back to the host is, like a refused one, the host's. */
+	if (g->refused || g->returned)
 		return "refused";
 	if (strcmp(mode, "bind"))
 		return "planned";

@@ -625,7 +625,7 @@ int gp_cmd_claim(const struct gp_paths *p, const struct gp_switch *s)
 	}
 	warn_displays(&plan);
 	record_open(p, &rec, 0);
-	gp_bind(p, &plan);
+	gp_bind(p, &plan, GP_CHILD_TIMEOUT);
 	for (i = 0; i < plan.n; i++) {
 		struct gp_group *g = &plan.g[i];
 

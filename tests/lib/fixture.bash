@@ -8,6 +8,7 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 GPUPASS=${GPUPASS:-$BATS_TEST_DIRNAME/../../gpupass}
+FX_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # A fixture tree is a few hundred mkdir and ln calls: as bash builtins
 # (Debian's bash-builtins, in tests/deps.txt) they cost no fork, which
@@ -26,6 +27,11 @@ fx_init() {
 	CONF=$BATS_TEST_TMPDIR/gpupass.conf
 	CMDLINE=$BATS_TEST_TMPDIR/cmdline
 	MODPROBE=$BATS_TEST_TMPDIR/modprobe
+	# The root bind looks for its initramfs markers under: by default the
+	# tests are the boot's run (dracut's and mkinitcpio's marker).
+	ROOTFS=$BATS_TEST_TMPDIR/root
+	mkdir -p "$ROOTFS/etc" "$ROOTFS/run"
+	: >"$ROOTFS/etc/initrd-release"
 	mkdir -p "$SYS/bus/pci/devices" "$SYS/bus/pci/drivers" "$SYS/kernel/iommu_groups" \
 		"$SYS/devices/pci0000:00"
 	: >"$SYS/bus/pci/drivers_probe"
@@ -37,7 +43,69 @@ fx_init() {
 	# gp names it with --pci-ids, which must exist: an empty database names nothing.
 	: >"$BATS_TEST_TMPDIR/pci.ids"
 	fx_fake_modprobe
+	fx_kernel_init
 }
+
+# The kernel behind unbind and drivers_probe. tests/lib/fake-kernel.c runs
+# gpupass and stops it at the end of each such write() while
+# $BATS_TEST_TMPDIR/kernel carries the write out in the tree, as the
+# kernel has by the time write() returns:
+#   unbind         the function loses its driver, "ADDR DRIVER" goes to
+#                  unbound.log (a host driver's name is also kept in
+#                  host.ADDR: that driver stays loaded)
+#   drivers_probe  an unbound function whose override is vfio-pci goes to
+#                  vfio-pci once it is loaded, unless its address is in
+#                  vfio.refuse (always) or probe.refuse-once (the first
+#                  time); one without an override goes back to its host driver
+# Every write is logged, in order, to kernel.log as "PATH-UNDER-SYS DATA".
+fx_kernel_init() {
+	FX_KERNEL_BIN=$BATS_RUN_TMPDIR/fake-kernel
+	if [ ! -x "$FX_KERNEL_BIN" ]; then
+		cc -O2 -o "$FX_KERNEL_BIN.$$" "$FX_LIB/fake-kernel.c" &&
+			mv -f "$FX_KERNEL_BIN.$$" "$FX_KERNEL_BIN"
+	fi
+	cat >"$BATS_TEST_TMPDIR/kernel" <<SH
+#!/bin/bash
+t=$BATS_TEST_TMPDIR sys=$SYS
+path=\$1 a=\$2 dev=\$sys/devices/pci0000:00/\$2
+echo "\${path#\$sys/} \$a" >>"\$t/kernel.log"
+attach() {
+	mkdir -p "\$sys/bus/pci/drivers/\$2" "\$sys/drv/\$1/\$2"
+	: >"\$sys/drv/\$1/\$2/unbind"
+	ln -s "../../../drv/\$1/\$2" "\$dev/driver"
+}
+case \$path in
+*/unbind)
+	[ -L "\$dev/driver" ] || exit 0
+	drv=\$(readlink "\$dev/driver"); drv=\${drv##*/}
+	[ "\$drv" = vfio-pci ] || echo "\$drv" >"\$t/host.\$a"
+	# Like fx_fake_kernel's modprobe: logged once, then forgotten, as a kernel does.
+	echo "\$a \$drv" >>"\$t/unbound.log"
+	: >"\$path"
+	rm -f "\$dev/driver" ;;
+*/drivers_probe)
+	[ -d "\$dev" ] && [ ! -e "\$dev/driver" ] || exit 0
+	o=\$(head -n 1 "\$dev/driver_override")
+	if [ "\$o" = vfio-pci ]; then
+		[ -d "\$sys/bus/pci/drivers/vfio-pci" ] || exit 0
+		grep -qx "\$a" "\$t/vfio.refuse" 2>/dev/null && exit 0
+		if grep -qx "\$a" "\$t/probe.refuse-once" 2>/dev/null; then
+			grep -vx "\$a" "\$t/probe.refuse-once" >"\$t/probe.refuse-once.new"
+			mv "\$t/probe.refuse-once.new" "\$t/probe.refuse-once"
+			exit 0
+		fi
+		attach "\$a" vfio-pci
+	elif [ -z "\$o" ] || [ "\$o" = "(null)" ]; then
+		[ -f "\$t/host.\$a" ] && attach "\$a" "\$(cat "\$t/host.\$a")"
+	fi ;;
+esac
+exit 0
+SH
+	chmod +x "$BATS_TEST_TMPDIR/kernel"
+}
+
+# fx_kernel PROGRAM [ARG...]: run PROGRAM with the fixture's kernel behind it.
+fx_kernel() { "$FX_KERNEL_BIN" "$BATS_TEST_TMPDIR/kernel" "$@"; }
 
 # Every test fails when the sanitizer build reported anything (a leak at
 # exit included), whatever exit status the test expected. A test file that
@@ -99,7 +167,12 @@ fx_bind() {
 	fx_link "../../../drv/$addr/$driver" "$SYS/devices/pci0000:00/$addr/driver"
 }
 
-fx_unbound() { cat "$SYS/drv/$1/$2/unbind" 2>/dev/null || true; }
+# fx_unbound ADDR DRIVER: ADDR when DRIVER was unbound from it (carried out by the
+# fixture's kernel, or only written).
+fx_unbound() {
+	{ grep -x "$1 $2" "$BATS_TEST_TMPDIR/unbound.log" 2>/dev/null | cut -d' ' -f1
+	  cat "$SYS/drv/$1/$2/unbind" 2>/dev/null; } | grep -m1 . || true
+}
 
 fx_attr() { echo "$3" >"$SYS/devices/pci0000:00/$1/$2"; }
 fx_driver_of() { basename "$(readlink "$SYS/devices/pci0000:00/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
@@ -108,7 +181,8 @@ fx_driver_of() { basename "$(readlink "$SYS/devices/pci0000:00/$1/driver" 2>/dev
 fx_override_of() { head -n 1 "$SYS/devices/pci0000:00/$1/driver_override"; }
 
 # The kernel, as far as loading vfio-pci goes: it attaches every unbound
-# function whose override is vfio-pci.
+# function whose override is vfio-pci. Each overridden function's driver at
+# that moment goes to at-load.log ("ADDR DRIVER", "-" for none).
 fx_fake_modprobe() {
 	cat >"$MODPROBE" <<SH
 #!/bin/sh
@@ -116,17 +190,15 @@ echo "\$*" >>"$BATS_TEST_TMPDIR/modprobe.log"
 [ "\$1" = vfio-pci ] || exit 1
 [ -e "$BATS_TEST_TMPDIR/modprobe.fail" ] && exit 1
 sys=$SYS
-# Carry out the unbinds written so far, as the kernel did at the time.
-for u in "\$sys"/drv/*/*/unbind; do
-	a=\$(cat "\$u"); [ -n "\$a" ] || continue
-	rm -f "\$sys/devices/pci0000:00/\$a/driver"
-done
 mkdir -p "\$sys/bus/pci/drivers/vfio-pci"
 for d in "\$sys"/devices/pci0000:00/*; do
-	[ "\$(cat "\$d/driver_override")" = vfio-pci ] || continue
+	[ "\$(head -n 1 "\$d/driver_override")" = vfio-pci ] || continue
+	a=\${d##*/}
+	drv=\$(readlink "\$d/driver" 2>/dev/null) && echo "\$a \${drv##*/}" || echo "\$a -"
 	[ -e "\$d/driver" ] && continue
-	ln -s ../../../bus/pci/drivers/vfio-pci "\$d/driver"
-done
+	mkdir -p "\$sys/drv/\$a/vfio-pci"; : >"\$sys/drv/\$a/vfio-pci/unbind"
+	ln -s "../../../drv/\$a/vfio-pci" "\$d/driver"
+done >>"$BATS_TEST_TMPDIR/at-load.log"
 SH
 	chmod +x "$MODPROBE"
 }
@@ -151,8 +223,9 @@ fx_chipset() {
 	fx_dev 0000:00:1f.4 8086:a323 0c0500 "$group" i801_smbus
 }
 
-gp() { "$GPUPASS" "$@" --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
-	--run "$RUN" --modprobe "$MODPROBE" --dev "$BATS_TEST_TMPDIR/dev" --pci-ids "$BATS_TEST_TMPDIR/pci.ids"; }
+gp() { fx_kernel "$GPUPASS" "$@" --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
+	--run "$RUN" --modprobe "$MODPROBE" --dev "$BATS_TEST_TMPDIR/dev" --pci-ids "$BATS_TEST_TMPDIR/pci.ids" \
+	--root "$ROOTFS"; }
 
 # fx_fake_kernel: a modprobe that also loads host drivers, for release and
 # claim (switch.bats). Like fx_fake_modprobe it acts only when modprobe runs:

@@ -47,21 +47,25 @@ setup() {
 	run gp bind
 	assert_success
 	[ ! -e "$BATS_TEST_TMPDIR/modprobe.log" ]
-	[ "$(cat "$SYS/bus/pci/drivers_probe")" = 0000:03:00.0 ]
+	run cat "$BATS_TEST_TMPDIR/kernel.log"
+	assert_output "bus/pci/drivers_probe 0000:03:00.0"
+	[ "$(fx_driver_of 0000:03:00.0)" = vfio-pci ]
 	run cat "$KMSG"
-	# The fixture has no kernel behind drivers_probe: the read-back must say so.
-	assert_line "<11>gpupass: group 20: 0000:03:00.0: not on vfio-pci (no driver)"
-	assert_line "<11>gpupass: group 20: 0/1 functions on vfio-pci"
+	assert_line "<13>gpupass: group 20: 1/1 functions on vfio-pci"
 }
 
 @test "a function vfio-pci took on load is not probed again" {
+	fx_dev 0000:03:00.0 1234:1111 030000 20 -
+	echo "03:00.0" >"$CONF"
 	run gp bind
 	assert_success
-	[ ! -s "$SYS/bus/pci/drivers_probe" ]
+	run cat "$BATS_TEST_TMPDIR/at-load.log"
+	assert_output "0000:03:00.0 -"
+	[ ! -e "$BATS_TEST_TMPDIR/kernel.log" ]
 	run cat "$KMSG"
-	assert_line "<14>gpupass: group 14: 0000:01:00.3: on vfio-pci"
-	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
-	run grep -x "group 14 bound 4 4" "$RUN/status"
+	assert_line "<14>gpupass: group 20: 0000:03:00.0: on vfio-pci"
+	assert_line "<13>gpupass: group 20: 1/1 functions on vfio-pci"
+	run grep -x "group 20 bound 1 1" "$RUN/status"
 	assert_success
 }
 
@@ -80,13 +84,13 @@ setup() {
 }
 
 @test "no modprobe anywhere: a clear error, the card given back to the host, exit 0" {
-	run "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
-		--run "$RUN" --modprobe "$BATS_TEST_TMPDIR/no-such-modprobe"
+	run fx_kernel "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
+		--run "$RUN" --modprobe "$BATS_TEST_TMPDIR/no-such-modprobe" --root "$ROOTFS"
 	assert_success
 	run cat "$KMSG"
 	assert_line "<11>gpupass: vfio-pci is not loaded and no modprobe was found: nothing can be bound"
 	assert_line "<11>gpupass: group 14: left to the host drivers: vfio-pci is not available"
-	assert_line "<11>gpupass: group 14: 0/4 functions on vfio-pci"
+	refute_output --partial "unbound from"
 	# No function may stay pinned to a driver that is not there: that is a black screen.
 	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
 	[ "$(cat "$SYS/bus/pci/drivers_probe")" = 0000:01:00.3 ]
@@ -138,7 +142,11 @@ SH
 	run cat "$KMSG"
 	assert_line "<11>gpupass: group 15: 0000:02:00.1: not on vfio-pci (no driver)"
 	assert_line "<11>gpupass: group 15: 3/4 functions on vfio-pci"
+	assert_line "<11>gpupass: group 15: left to the host drivers"
 	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+	# The rest of the card goes back to its host drivers.
+	[ "$(fx_driver_of 0000:02:00.0)" = nouveau ]
+	[ "$(fx_driver_of 0000:02:00.3)" = nvidia-gpu ]
 }
 
 @test "kmsg records carry priorities: errors 11, warnings 12, notices 13, info 14" {
@@ -171,8 +179,8 @@ SH
 }
 
 @test "without /dev/kmsg the log goes to stderr" {
-	run "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" \
-		--kmsg "$BATS_TEST_TMPDIR/no-kmsg" --run "$RUN" --modprobe "$MODPROBE"
+	run fx_kernel "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" \
+		--kmsg "$BATS_TEST_TMPDIR/no-kmsg" --run "$RUN" --modprobe "$MODPROBE" --root "$ROOTFS"
 	assert_success
 	assert_line "gpupass: group 14: 4/4 functions on vfio-pci"
 	assert_line --partial "gpupass: group 14: 0000:01:00.0: driver_override set to vfio-pci"
@@ -191,8 +199,8 @@ SH
 
 @test "an unwritable status directory is logged and the boot goes on" {
 	: >"$BATS_TEST_TMPDIR/runfile"
-	run "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
-		--run "$BATS_TEST_TMPDIR/runfile/gpupass" --modprobe "$MODPROBE"
+	run fx_kernel "$GPUPASS" bind --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
+		--run "$BATS_TEST_TMPDIR/runfile/gpupass" --modprobe "$MODPROBE" --root "$ROOTFS"
 	assert_success
 	run cat "$KMSG"
 	assert_line --partial "<11>gpupass: cannot create $BATS_TEST_TMPDIR/runfile/gpupass: Not a directory"
@@ -219,14 +227,149 @@ SH
 }
 
 @test "a group that ends partly bound is recorded as partial, and status says so" {
-	mkdir -p "$SYS/bus/pci/drivers/vfio-pci"
-	fx_dev 0000:03:00.0 1234:1111 030000 20 -
-	echo "03:00.0" >"$CONF"
+	# 01:00.3 is refused by vfio-pci, and 01:00.0 cannot be unbound from it again.
+	echo 0000:01:00.3 >"$BATS_TEST_TMPDIR/vfio.refuse"
+	mkdir -p "$SYS/drv/0000:01:00.0/vfio-pci/unbind"
 	run gp bind
 	assert_success
-	run grep -x "group 20 partial 0 1" "$RUN/status"
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: 0000:01:00.0: cannot unbind from vfio-pci"
+	assert_line "<11>gpupass: group 14: could not be given back whole: 1/4 functions still on vfio-pci"
+	run grep -x "group 14 partial 1 4" "$RUN/status"
 	assert_success
 	run gp status
 	assert_failure 3
-	assert_line --partial "group 20: partial at boot; now 0/1 functions on vfio-pci"
+	assert_line --partial "group 14: partial at boot; now 1/4 functions on vfio-pci"
+}
+
+@test "vfio-pci is loaded before any host driver is unbound" {
+	run gp bind
+	assert_success
+	# At load time every function still had its host driver.
+	run cat "$BATS_TEST_TMPDIR/at-load.log"
+	assert_line "0000:01:00.0 nouveau"
+	assert_line "0000:01:00.1 snd_hda_intel"
+	assert_line "0000:01:00.2 xhci_hcd"
+	assert_line "0000:01:00.3 nvidia-gpu"
+	run grep -n -e "loaded vfio-pci" -e "unbound from" "$KMSG"
+	assert_line --index 0 --partial "loaded vfio-pci with"
+}
+
+@test "when modprobe vfio-pci fails, no host driver is unbound and the group is the host's" {
+	touch "$BATS_TEST_TMPDIR/modprobe.fail"
+	run gp bind
+	assert_success
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
+	[ -z "$(fx_unbound 0000:01:00.0 nouveau)$(fx_unbound 0000:01:00.1 snd_hda_intel)$(fx_unbound 0000:01:00.2 xhci_hcd)$(fx_unbound 0000:01:00.3 nvidia-gpu)" ]
+	[ "$(fx_driver_of 0000:01:00.0)" = nouveau ]
+	[ "$(fx_driver_of 0000:01:00.1)" = snd_hda_intel ]
+	run cat "$KMSG"
+	refute_output --partial "unbound from"
+	run grep -x "group 14 refused 0 4" "$RUN/status"
+	assert_success
+}
+
+@test "a modprobe that hangs is killed after gpupass.timeout= seconds and the host keeps the card" {
+	# exec: the killed child is the sleep itself, which holds no pipe of the test open.
+	printf '#!/bin/sh\nexec sleep 600\n' >"$MODPROBE"
+	echo "root=/dev/sda1 gpupass.timeout=1" >"$CMDLINE"
+	SECONDS=0
+	run gp bind
+	assert_success
+	[ "$SECONDS" -lt 15 ]
+	run cat "$KMSG"
+	assert_line "<11>gpupass: $MODPROBE vfio-pci did not finish in 1 s: killed it (gpupass.timeout= sets the limit)"
+	assert_line "<11>gpupass: group 14: left to the host drivers: vfio-pci is not available"
+	refute_output --partial "unbound from"
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
+	[ "$(fx_driver_of 0000:01:00.0)" = nouveau ]
+}
+
+@test "a function not on vfio-pci after probing is probed once more" {
+	echo 0000:01:00.1 >"$BATS_TEST_TMPDIR/probe.refuse-once"
+	run gp bind
+	assert_success
+	run grep -c "drivers_probe 0000:01:00.1" "$BATS_TEST_TMPDIR/kernel.log"
+	assert_output 2
+	run cat "$KMSG"
+	assert_line "<12>gpupass: group 14: 0000:01:00.1: not on vfio-pci (no driver) after probing: trying once more"
+	assert_line "<13>gpupass: group 14: 4/4 functions on vfio-pci"
+	run grep -x "group 14 bound 4 4" "$RUN/status"
+	assert_success
+}
+
+@test "a group still split after the retry goes back to the host whole, naming who holds it" {
+	# snd_hda_intel will not let go of 01:00.1.
+	rm "$SYS/drv/0000:01:00.1/snd_hda_intel/unbind"
+	run gp bind
+	assert_success
+	run cat "$KMSG"
+	assert_line "<11>gpupass: group 14: 3/4 functions on vfio-pci"
+	assert_line "<11>gpupass: group 14: 0000:01:00.1 stays on snd_hda_intel: giving the whole group back to the host (a split group is unusable)"
+	assert_line "<11>gpupass: group 14: left to the host drivers"
+	assert_line "<11>gpupass: failed: 0 groups on vfio-pci, 1 not (see above), 0 targets skipped"
+	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done
+	[ "$(fx_driver_of 0000:01:00.0)" = nouveau ]
+	[ "$(fx_driver_of 0000:01:00.1)" = snd_hda_intel ]
+	[ "$(fx_driver_of 0000:01:00.2)" = xhci_hcd ]
+	[ "$(fx_driver_of 0000:01:00.3)" = nvidia-gpu ]
+	run grep -x "group 14 refused 0 4" "$RUN/status"
+	assert_success
+	run gp status
+	assert_failure 3
+	assert_line --partial "group 14: refused at boot"
+}
+
+@test "bind --dry-run on the host leaves the boot's record alone" {
+	run gp bind
+	assert_success
+	cp "$RUN/status" "$BATS_TEST_TMPDIR/boot-record"
+	rm "$ROOTFS/etc/initrd-release"
+	: >"$KMSG"
+	run gp bind --dry-run
+	assert_success
+	cmp "$RUN/status" "$BATS_TEST_TMPDIR/boot-record"
+	run cat "$KMSG"
+	assert_line "<14>gpupass: not run from the initramfs: $RUN/status, the boot's record, left as it is"
+}
+
+@test "initramfs-tools' image is the initramfs too: gpupass=dry-run there is recorded" {
+	rm "$ROOTFS/etc/initrd-release"
+	mkdir -p "$ROOTFS/conf"
+	: >"$ROOTFS/conf/initramfs.conf"
+	echo "root=/dev/sda1 gpupass=dry-run" >"$CMDLINE"
+	run gp bind
+	assert_success
+	run cat "$RUN/status"
+	assert_line "mode dry-run"
+	assert_line "group 14 planned 0 4"
+}
+
+udevd_runs() {
+	mkdir -p "$ROOTFS/run/udev" "$BATS_TEST_TMPDIR/proc/1" "$BATS_TEST_TMPDIR/proc/$1"
+	: >"$ROOTFS/run/udev/control"
+	echo sh >"$BATS_TEST_TMPDIR/proc/1/comm"
+	echo "$2" >"$BATS_TEST_TMPDIR/proc/$1/comm"
+}
+
+@test "udev already running in the initramfs: dmesg says the order is broken" {
+	udevd_runs 212 systemd-udevd
+	run gp bind --proc "$BATS_TEST_TMPDIR/proc"
+	assert_success
+	run cat "$KMSG"
+	assert_line --index 0 "<11>gpupass: udev is already running (udevd is process 212): it started before gpupass, so host drivers may own the devices already; gpupass must run before udev starts: check the hook order in the initramfs and regenerate it"
+}
+
+@test "udev's control socket alone (systemd's socket unit) and udev on the host are no error" {
+	udevd_runs 212 bash
+	run gp bind --proc "$BATS_TEST_TMPDIR/proc"
+	assert_success
+	run grep -c "udev is already running" "$KMSG"
+	assert_output 0
+	udevd_runs 213 udevd
+	rm "$ROOTFS/etc/initrd-release"
+	run gp bind --dry-run --proc "$BATS_TEST_TMPDIR/proc"
+	assert_success
+	run grep -c "udev is already running" "$KMSG"
+	assert_output 0
 }

@@ -141,7 +141,7 @@ untouched() {
 	echo "gpupass.ids=10de:1e84" >"$CMDLINE"
 	run gp check
 	assert_failure 1
-	assert_output --partial "error: kernel command line: gpupass.ids=10de:1e84: unknown parameter (gpupass= or gpupass.add=)"
+	assert_output --partial "error: kernel command line: gpupass.ids=10de:1e84: unknown parameter (gpupass=, gpupass.add= or gpupass.timeout=)"
 }
 
 @test "other parameters that merely contain gpupass are ignored" {
@@ -218,8 +218,27 @@ untouched() {
 	run cat "$KMSG"
 	assert_line '<11>gpupass: kernel command line: gpupass=\x1b[2J: unknown value (on, off or dry-run)'
 	assert_line "<11>gpupass: kernel command line: gpupass.add=02:00.0,\\x1b]0;owned\\x07: unknown word (expected an address, a vendor:device id or allow-critical): '\\x1b]0;owned\\x07'"
-	assert_line '<11>gpupass: kernel command line: gpupass.x\x1b=1: unknown parameter (gpupass= or gpupass.add=)'
+	assert_line '<11>gpupass: kernel command line: gpupass.x\x1b=1: unknown parameter (gpupass=, gpupass.add= or gpupass.timeout=)'
 	assert_line "<11>gpupass: kernel command line: gpupass.add=\\xc3\\xa9: unknown word (expected an address, a vendor:device id or allow-critical): '\\xc3\\xa9'"
 	run env LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f-\xff]' "$KMSG"
 	assert_output 0
+}
+
+@test "gpupass.timeout= outside 1-600 seconds is an error and binds nothing" {
+	for t in 0 601 1x "" -5 00; do
+		echo "root=/dev/sda1 gpupass.timeout=$t" >"$CMDLINE"
+		: >"$KMSG"
+		run gp bind
+		assert_success
+		untouched
+		run cat "$KMSG"
+		assert_line "<11>gpupass: kernel command line: gpupass.timeout=$t: not a number of seconds from 1 to 600"
+	done
+}
+
+@test "gpupass.timeout=600, the most it allows, is taken" {
+	echo "root=/dev/sda1 gpupass.timeout=600" >"$CMDLINE"
+	run gp check
+	assert_success
+	refute_output --partial "gpupass.timeout"
 }

@@ -206,8 +206,9 @@ overrides_are() {
 	assert_line "error: done: 0 groups released, 1 failed"
 	overrides_are vfio-pci
 	# The two it had unbound go back through drivers_probe, to vfio-pci by their override.
-	[ "$(cat "$SYS/drv/0000:01:00.1/vfio-pci/unbind")" = 0000:01:00.1 ]
+	[ "$(fx_unbound 0000:01:00.1 vfio-pci)" = 0000:01:00.1 ]
 	[ "$(cat "$SYS/bus/pci/drivers_probe")" = 0000:01:00.1 ]
+	[ "$(fx_driver_of 0000:01:00.1)" = vfio-pci ]
 	[ ! -e "$BATS_TEST_TMPDIR/modprobe.log" ]
 	cmp "$RUN/status" "$BATS_TEST_TMPDIR/status.before"
 }

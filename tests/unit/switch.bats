@@ -333,15 +333,15 @@ overrides_are() {
 	run sw claim 01:00.0
 	assert_failure 3
 	assert_line "error: group 14: 0000:01:00.2: not on vfio-pci (no driver)"
-	assert_line "error: group 14: only 3/4 functions on vfio-pci: giving the group back to the host drivers"
-	assert_line "group 14: 0000:01:00.2: released to xhci_hcd"
+	assert_line "error: group 14: 0000:01:00.2 stays on no driver: giving the whole group back to the host (a split group is unusable)"
+	assert_line "group 14: 0000:01:00.2: already on xhci_hcd"
 	assert_line "group 14: released: 4/4 functions on host drivers"
 	card_on_host
 	overrides_are ""
 	run grep -x "group 14 released 0 4" "$RUN/status"
 	assert_success
 	run cat "$KMSG"
-	assert_line "<11>gpupass: group 14: only 3/4 functions on vfio-pci: giving the group back to the host drivers"
+	assert_line "<11>gpupass: group 14: 0000:01:00.2 stays on no driver: giving the whole group back to the host (a split group is unusable)"
 }
 
 @test "claim --dry-run shows the plan and writes nothing" {

@@ -481,7 +481,7 @@ static int apply(struct ctx *x, const struct option *o, const char *val)
 	} else if (!strcmp(o->name, "proc")) {
 		p->procdir = val;
 	} else if (!strcmp(o->name, "root")) {
-		p->root = strcmp(val, "/") ? val : "";
+		p->root = val && strcmp(val, "/") ? val : "";
 	} else if (!strcmp(o->name, "dry-run")) {
 		x->dry_run = 1;
 	} else if (!strcmp(o->name, "all")) {

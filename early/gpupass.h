@@ -17,6 +17,7 @@
  *   holder.c   which process holds a VFIO group open
  *   run.c      child processes (modprobe) with a time limit
  *   initrd.c   whether bind runs from the initramfs, and whether udev beat it there
+ *   modopts.c  modprobe.d options of the vfio modules against the running ones
  *   main.c     commands, options, exit codes
  *
  * It builds with klcc (klibc, static, for the initramfs) and with gcc or
@@ -270,6 +271,9 @@ int gp_run(const char *prog, char *const argv[], int timeout);
 /* ---- initrd.c ---- */
 int gp_in_initramfs(const struct gp_paths *p);
 int gp_udev_running(const struct gp_paths *p);
+
+/* ---- modopts.c ---- */
+int gp_modopts_check(const struct gp_paths *p);
 
 /* ---- holder.c ---- */
 int gp_group_holder(const struct gp_paths *p, const struct gp_group *g, int *pid,

@@ -193,6 +193,7 @@ static int cmd_check(struct ctx *x)
 	else if (c.mode == GP_MODE_DRYRUN)
 		gp_log(GP_NOTICE, "this boot has gpupass=dry-run on its kernel command line: it bound nothing");
 	check_regenerated(p);
+	gp_modopts_check(p);
 	/* Opened before it is needed: the IOMMU advice depends on the host bridge. */
 	r = gp_pci_open(p, &pci);
 	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) < 0 ||
@@ -325,7 +326,7 @@ static const struct option {
 	{ "modprobe", "PATH", "a path", "modprobe to load vfio-pci (default: searched)", C_ALL, 0 },
 	{ "pci-ids", "FILE", "a file", "PCI names database (default: searched)", C_ALL, 0 },
 	{ "proc", "DIR", "a directory", "process directory, for who holds /dev/vfio (default /proc)", C_ALL, 0 },
-	{ "root", "DIR", "a directory", "where the initramfs markers and /run/udev are (default /)", C_ALL, 0 },
+	{ "root", "DIR", "a directory", "where the initramfs markers, /run/udev and modprobe.d are (default /)", C_ALL, 0 },
 	{ "dry-run", NULL, NULL, "say what would be done, change nothing", C_BIND | C_TARGETS, 0 },
 	{ "all", NULL, NULL, "every group bound at boot (release) or configured (claim)", C_TARGETS, 0 },
 	{ "json", NULL, NULL, "print JSON", C_STATUS, 0 },

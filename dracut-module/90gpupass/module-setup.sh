@@ -26,6 +26,14 @@ install() {
 	if [ -e /etc/gpupass.conf ]; then
 		inst_simple /etc/gpupass.conf
 	fi
+	# The modprobe.d lines for the vfio modules (vfio-options says why): dracut copies
+	# /etc/modprobe.d only in host-only mode, and Debian's images are generic.
+	local opts
+	opts=$(/usr/lib/gpupass/vfio-options)
+	if [ -n "$opts" ]; then
+		mkdir -p "$initdir/etc/modprobe.d"
+		printf '%s\n' "$opts" >"$initdir/etc/modprobe.d/gpupass-vfio.conf"
+	fi
 	# The same test dracut's kernel-modules module makes to choose who loads rd.driver.pre.
 	if dracut_module_included systemd; then
 		# A systemd initrd starts systemd-modules-load.service with no ordering against

@@ -52,6 +52,9 @@ case_modules() {
 	if kmsg_gpupass | grep 'unbound from'; then
 		fail "gpupass had to unbind a host driver: it ran after MODULES=()"
 	fi
+	# The image's /etc/modprobe.d/vfio.conf option, carried by the hook, not by modconf.
+	section "vfio parameters" | grep -x 'vfio_pci disable_vga Y' >/dev/null ||
+		fail "vfio_pci did not load with disable_vga=1: $(section "vfio parameters")"
 }
 
 @test "busybox image: binary, config, early hook, vfio modules, no unit" {
@@ -94,7 +97,7 @@ case_modules() {
 	done
 }
 
-@test "modules image: the card's host drivers in MODULES=()" {
+@test "modules image: the card's host drivers in MODULES=(), the vfio option from modprobe.d" {
 	local dir=$BATS_TEST_TMPDIR/unpacked
 	mkdir -p "$dir"
 	(cd "$dir" && "$(dirname "$MKINITCPIO")/lsinitcpio" -x "$(image_path mkinitcpio-busybox $MAIN_SUITE modules)")
@@ -105,6 +108,8 @@ case_modules() {
 	run cat "$dir/etc/modules-load.d/MODULES.conf"
 	assert_line bochs
 	assert_line xhci_pci
+	run cat "$dir/etc/modprobe.d/gpupass-vfio.conf"
+	assert_line 'options vfio-pci disable_vga=1'
 }
 
 @test "busybox, 6.1: no config: the host drivers take every function" { case_control mkinitcpio-busybox $MAIN_SUITE; }

@@ -160,9 +160,17 @@ build_mkinitcpio() {
 	# before it. The systemd hook has no runtime hooks; gpupass's install hook must come after it
 	# to see that the image is systemd-based.
 	[ "$flavour" = systemd ] && hooks="systemd gpupass"
-	[ "$variant" = modules ] && modules="bochs snd_hda_intel xhci_pci"
 	mkdir -p "$BOOT_BUILD/img"
 	mk_test_hooks "$dir/test"
+	# modules also has a guide's vfio-pci option in /etc/modprobe.d: HOOKS= has no modconf, so
+	# only gpupass's hook can carry it into the image.
+	local etc=
+	if [ "$variant" = modules ]; then
+		modules="bochs snd_hda_intel xhci_pci"
+		etc=$dir/etc
+		mkdir -p "$etc/modprobe.d"
+		echo "options vfio-pci disable_vga=1" >"$etc/modprobe.d/vfio.conf"
+	fi
 	cat >"$dir/mkinitcpio.conf" <<-EOT
 	MODULES=($modules)
 	BINARIES=()
@@ -171,7 +179,7 @@ build_mkinitcpio() {
 	COMPRESSION=cat
 	EOT
 	# The package's hooks are in /usr/lib/initcpio inside in_system, where make install put them.
-	in_system "$conf" env MKINITCPIO_INSTALL="$MK_LIBDIR/install:/usr/lib/initcpio/install:$dir/test/install" \
+	BOOT_ETC=$etc in_system "$conf" env MKINITCPIO_INSTALL="$MK_LIBDIR/install:/usr/lib/initcpio/install:$dir/test/install" \
 		MKINITCPIO_HOOKS="$MK_LIBDIR/hooks:/usr/lib/initcpio/hooks:$dir/test/hooks" \
 		"$MKINITCPIO" -c "$dir/mkinitcpio.conf" -k "$KVER" -g "$out" >"$out.log" 2>&1 ||
 		{ cat "$out.log" >&2; return 1; }

@@ -3,7 +3,7 @@
 VERSION   = 0.1.0
 PREFIX   ?= /usr
 DESTDIR  ?=
-SBINDIR   = $(PREFIX)/sbin
+SBINDIR  ?= $(PREFIX)/sbin
 
 KLCC     ?= klcc
 CC       ?= cc

@@ -4,7 +4,7 @@
 # load their host drivers.
 
 check() {
-	require_binaries /usr/sbin/gpupass || return 1
+	require_binaries gpupass || return 1
 	return 0
 }
 
@@ -21,7 +21,9 @@ installkernel() {
 
 # shellcheck disable=SC2154 # dracut sets initdir and systemdsystemunitdir for its modules
 install() {
-	inst_simple /usr/sbin/gpupass
+	# /usr/sbin or /usr/bin (Fedora 42 merged them): the image keeps /usr/sbin/gpupass, the
+	# path gpupass.service and the boot wrapper run.
+	inst_simple "$(find_binary gpupass)" /usr/sbin/gpupass
 	# Not inst_simple -H: host-only files are removed at boot under rd.hostonly=0.
 	if [ -e /etc/gpupass.conf ]; then
 		inst_simple /etc/gpupass.conf

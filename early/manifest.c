@@ -83,9 +83,11 @@ static void module_name(char *dst, size_t len, const char *s)
 	n = ko ? (size_t)(ko - base) : strlen(base);
 	if (n >= len)
 		n = len - 1;
-	for (i = 0; i < n; i++)
-		dst[i] = base[i] == '-' ? '_' : base[i];
+	memcpy(dst, base, n);
 	dst[n] = '\0';
+	for (i = 0; i < n; i++)
+		if (dst[i] == '-')
+			dst[i] = '_';
 }
 
 int gp_display_index(const char *module)

@@ -15,7 +15,7 @@
 # reports the kernel as having none.
 gen=$1 kernel=$2 image=$3 staging=$4 modules=$5
 shift 5 || exit 0
-gpupass=${GPUPASS_BIN:-/usr/sbin/gpupass}
+gpupass=${GPUPASS_MANIFEST_BIN:-/usr/sbin/gpupass}
 
 early=
 add_words() {

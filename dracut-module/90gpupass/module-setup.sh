@@ -23,7 +23,7 @@ installkernel() {
 	# shellcheck disable=SC2154 # dracut's own: the image, its kernel, directory and lists
 	# shellcheck disable=SC2086
 	/usr/lib/gpupass/gpupass-manifest.sh dracut "$kernel" "$outfile" "$initdir" "" \
-		$force_drivers $kernel_cmdline
+		$force_drivers $kernel_cmdline || :
 }
 
 # shellcheck disable=SC2154 # dracut sets initdir and systemdsystemunitdir for its modules

@@ -25,7 +25,7 @@ setup() {
 exec "$GPUPASS" "\$@" --root "$ROOTFS" --config "$CONF"
 SH
 	chmod +x "$BATS_TEST_TMPDIR/gpupass-bin"
-	export GPUPASS_BIN=$BATS_TEST_TMPDIR/gpupass-bin
+	export GPUPASS_MANIFEST_BIN=$BATS_TEST_TMPDIR/gpupass-bin
 	MANIFEST=$ROOTFS/var/lib/gpupass/manifest-$K
 }
 
@@ -357,7 +357,7 @@ good() { printf 'version 1\ngenerator initramfs-tools\nkernel %s\nimage /boot/in
 }
 
 @test "the hook script never fails the image build" {
-	GPUPASS_BIN=/bin/false run "$BATS_TEST_DIRNAME/../../hook/gpupass-manifest.sh" dracut $K /boot/x \
+	GPUPASS_MANIFEST_BIN=/bin/false run "$BATS_TEST_DIRNAME/../../hook/gpupass-manifest.sh" dracut $K /boot/x \
 		"$BATS_TEST_TMPDIR" ""
 	assert_success
 	assert_output "W: gpupass: could not record what the image for $K holds: gpupass check will say it has no manifest"

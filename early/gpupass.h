@@ -321,7 +321,7 @@ const char *gp_display_name(int i);
 void gp_manifest_print(FILE *f, const struct gp_manifest *m);
 int gp_manifest_parse(struct gp_manifest *m, const char *path, const char *buf, size_t len);
 int gp_cmd_manifest(const struct gp_paths *p, const struct gp_manifest_args *a);
-int gp_manifest_check(const struct gp_paths *p, const struct gp_config *c);
+int gp_manifest_check(const struct gp_paths *p, const struct gp_config *c, int *running_current);
 
 /* ---- list.c ---- */
 int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c, const struct gp_entry *filter);

@@ -161,9 +161,15 @@ static void check_owner(const char *path)
 		       path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777), path, path);
 }
 
-static void check_regenerated(const struct gp_paths *p)
+/* RUNNING_CURRENT: the running kernel's image holds the config already (its manifest says so). */
+static void check_regenerated(const struct gp_paths *p, int running_current)
 {
-	if (gp_status_config_changed(p) == 1)
+	if (gp_status_config_changed(p) != 1)
+		return;
+	if (running_current)
+		gp_log(GP_WARN, "%s differs from the one this boot used; the running kernel's image holds it already: reboot to use it",
+		       p->config);
+	else
 		gp_log(GP_WARN, "%s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot",
 		       p->config);
 }
@@ -175,7 +181,7 @@ static int cmd_check(struct ctx *x)
 	struct gp_config c;
 	struct gp_plan plan;
 	struct gp_pci pci;
-	int r, rc = GP_EXIT_OK, i, nbind = 0;
+	int r, rc = GP_EXIT_OK, i, nbind = 0, current = 0;
 
 	gp_log_to_stdio();
 	load_config(x, &c);
@@ -193,10 +199,10 @@ static int cmd_check(struct ctx *x)
 		gp_log(GP_NOTICE, "this boot has gpupass=off on its kernel command line");
 	else if (c.mode == GP_MODE_DRYRUN)
 		gp_log(GP_NOTICE, "this boot has gpupass=dry-run on its kernel command line: it bound nothing");
-	check_regenerated(p);
 	/* Each installed kernel's image, from its manifest: exit 8 unless the plan's 3 says more. */
-	if (gp_manifest_check(p, &c))
+	if (gp_manifest_check(p, &c, &current))
 		rc = GP_EXIT_IMAGE;
+	check_regenerated(p, current);
 	/* Opened before it is needed: the IOMMU advice depends on the host bridge. */
 	r = gp_pci_open(p, &pci);
 	if (gp_path(path, sizeof(path), "%s/kernel/iommu_groups", p->sysfs) < 0 ||

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "gpupass.h"
@@ -542,9 +543,12 @@ static int load_manifest(const char *path, struct gp_manifest *m)
 	return m->errors ? -EINVAL : 0;
 }
 
-/* What one kernel's image will do: 1 when it will not do what the configuration says. */
+/*
+ * What one kernel's image will do: 1 when it will not do what the
+ * configuration says. *CURRENT: the image holds the configuration.
+ */
 static int check_kernel(const struct gp_paths *p, const struct gp_config *c, const char *dir,
-			int dir_ok, const char *kernel)
+			int dir_ok, const char *kernel, int *current)
 {
 	char path[GP_PATH_MAX], image[GP_PATH_MAX], cmd[GP_PATH_MAX];
 	struct gp_manifest m;
@@ -584,6 +588,7 @@ static int check_kernel(const struct gp_paths *p, const struct gp_config *c, con
 		bad = 1;
 	} else {
 		gp_log(GP_NOTICE, "kernel %s: %s is up to date with %s", kernel, m.image, p->config);
+		*current = 1;
 	}
 	if (!m.vfio) {
 		gp_log(GP_ERR, "kernel %s: vfio-pci is not in %s: gpupass binds nothing when this kernel boots (modinfo -k %s vfio-pci says whether the kernel has it)",
@@ -633,19 +638,28 @@ static int installed_kernels(const struct gp_paths *p, char ***names, int *n)
 	return 0;
 }
 
-int gp_manifest_check(const struct gp_paths *p, const struct gp_config *c)
+/* The number of installed kernels whose image will not do what C says; *RUNNING_CURRENT: uname -r's image holds C. */
+int gp_manifest_check(const struct gp_paths *p, const struct gp_config *c, int *running_current)
 {
 	char dir[GP_PATH_MAX], **kernels;
+	struct utsname u;
 	struct stat st;
-	int i, n, bad = 0, dir_ok = 1;
+	int i, n, bad = 0, dir_ok = 1, current;
 
+	*running_current = 0;
 	if (manifest_dir(p, dir, sizeof(dir)) < 0)
 		return 0;
+	if (uname(&u) < 0)
+		u.release[0] = '\0';
 	installed_kernels(p, &kernels, &n);
 	if (n && lstat(dir, &st) == 0)
 		dir_ok = trusted(dir, &st, 1);
-	for (i = 0; i < n; i++)
-		bad += check_kernel(p, c, dir, dir_ok, kernels[i]);
+	for (i = 0; i < n; i++) {
+		current = 0;
+		bad += check_kernel(p, c, dir, dir_ok, kernels[i], &current);
+		if (current && !strcmp(kernels[i], u.release))
+			*running_current = 1;
+	}
 	gp_free_list(kernels, n);
 	return bad;
 }

@@ -87,6 +87,26 @@ build() {
 	assert_equal "$(grep '^config ' "$MANIFEST")" "$(grep '^config ' "$RUN/status")"
 }
 
+@test "edited and regenerated: check says to reboot, not to regenerate, once the running kernel's image has it" {
+	local k
+	k=$(uname -r)
+	installed "$k"
+	build initramfs-tools "$k"
+	# The boot's record, with the configuration as it was.
+	: >"$ROOTFS/etc/initrd-release"
+	gp bind
+	rm "$ROOTFS/etc/initrd-release"
+	echo "# edited" >>"$CONF"
+	run gp check
+	assert_failure 8
+	assert_line "warning: $CONF differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot"
+	build initramfs-tools "$k"
+	run gp check
+	assert_success
+	assert_line "warning: $CONF differs from the one this boot used; the running kernel's image holds it already: reboot to use it"
+	refute_line --partial "regenerate"
+}
+
 @test "editing the configuration makes every image stale, naming each generator's command: exit 8" {
 	installed $K 6.12.0-9-amd64 6.12.0-10-amd64
 	build initramfs-tools $K

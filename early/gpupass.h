@@ -18,6 +18,7 @@
  *   run.c      child processes (modprobe) with a time limit
  *   initrd.c   whether bind runs from the initramfs, and whether udev beat it there
  *   modopts.c  modprobe.d options of the vfio modules against the running ones
+ *   manifest.c what each kernel's initramfs holds: `gpupass manifest`, and check's part
  *   main.c     commands, options, exit codes
  *
  * It builds with klcc (klibc, static, for the initramfs) and with gcc or
@@ -27,6 +28,7 @@
 #define GPUPASS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifndef GPUPASS_VERSION
 #define GPUPASS_VERSION "0.1.0"
@@ -48,6 +50,7 @@ enum {
 	GP_EXIT_NORECORD = 5, /* status: gpupass did not run in this boot */
 	GP_EXIT_NODE = 6,     /* status: every function on vfio-pci, but no /dev/vfio/N */
 	GP_EXIT_BUSY = 7,     /* release, claim: a process (a VM) holds the group open */
+	GP_EXIT_IMAGE = 8,    /* check: an installed kernel's initramfs would not do what the config says */
 };
 
 /* Every path gpupass touches is built from these; tests point them at fixtures. */
@@ -61,7 +64,8 @@ struct gp_paths {
 	const char *modprobe; /* NULL: search the usual places */
 	const char *pciids;   /* NULL: search the usual places */
 	const char *procdir;  /* /proc, scanned for processes holding /dev/vfio/N */
-	const char *root;     /* "": the initramfs markers and /run/udev are looked for under / */
+	const char *root;     /* "": /; the initramfs markers, /run/udev, /var/lib/gpupass,
+			       * /usr/lib/modules and /boot are looked for under it */
 };
 
 /* ---- sysfs.c ---- */
@@ -288,6 +292,40 @@ struct gp_switch {
 };
 int gp_cmd_release(const struct gp_paths *p, const struct gp_switch *s);
 int gp_cmd_claim(const struct gp_paths *p, const struct gp_switch *s);
+
+/* ---- manifest.c ---- */
+#define GP_MANIFEST_MAX 65536
+#define GP_KVER_MAX 128
+#define GP_DISPLAY_N 10        /* display drivers a manifest can name */
+enum { GP_DRV_NONE, GP_DRV_UDEV, GP_DRV_EARLY, GP_DRV_BUILTIN };
+
+struct gp_manifest {
+	char generator[16];
+	char kernel[GP_KVER_MAX];
+	char image[GP_PATH_MAX];
+	char config[GP_PATH_MAX];
+	int has_hash;             /* the config existed, and hash is its gp_hash */
+	unsigned long long hash;
+	int vfio;                 /* vfio-pci is in the image (or built in) */
+	int drv[GP_DISPLAY_N];    /* per gp_display_name(i): GP_DRV_* */
+	int errors;               /* bad lines, each reported */
+};
+
+/* `gpupass manifest`: what the hook knows; the rest is read by the program. */
+struct gp_manifest_args {
+	const char *generator;    /* initramfs-tools, dracut, mkinitcpio */
+	const char *kernel;
+	const char *image;        /* the image being built */
+	const char *early;        /* modules the image loads before udev, blank- or comma-separated */
+	const char *modules;      /* file listing the image's module files, "-": stdin */
+};
+
+int gp_display_index(const char *module);
+const char *gp_display_name(int i);
+void gp_manifest_print(FILE *f, const struct gp_manifest *m);
+int gp_manifest_parse(struct gp_manifest *m, const char *path, const char *buf, size_t len);
+int gp_cmd_manifest(const struct gp_paths *p, const struct gp_manifest_args *a);
+int gp_manifest_check(const struct gp_paths *p, const struct gp_config *c, int *running_current);
 
 /* ---- list.c ---- */
 int gp_cmd_list(const struct gp_paths *p, const struct gp_config *c, const struct gp_entry *filter);

@@ -23,6 +23,7 @@ struct ctx {
 	int all;                /* release, claim: --all */
 	char **args;            /* release, claim: the targets after the command */
 	int nargs;
+	struct gp_manifest_args manifest;
 };
 
 /*
@@ -160,9 +161,15 @@ static void check_owner(const char *path)
 		       path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777), path, path);
 }
 
-static void check_regenerated(const struct gp_paths *p)
+/* RUNNING_CURRENT: the running kernel's image holds the config already (its manifest says so). */
+static void check_regenerated(const struct gp_paths *p, int running_current)
 {
-	if (gp_status_config_changed(p) == 1)
+	if (gp_status_config_changed(p) != 1)
+		return;
+	if (running_current)
+		gp_log(GP_WARN, "%s differs from the one this boot used; the running kernel's image holds it already: reboot to use it",
+		       p->config);
+	else
 		gp_log(GP_WARN, "%s differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot",
 		       p->config);
 }
@@ -174,7 +181,7 @@ static int cmd_check(struct ctx *x)
 	struct gp_config c;
 	struct gp_plan plan;
 	struct gp_pci pci;
-	int r, rc = GP_EXIT_OK, i, nbind = 0;
+	int r, rc = GP_EXIT_OK, i, nbind = 0, current = 0;
 
 	gp_log_to_stdio();
 	load_config(x, &c);
@@ -192,7 +199,10 @@ static int cmd_check(struct ctx *x)
 		gp_log(GP_NOTICE, "this boot has gpupass=off on its kernel command line");
 	else if (c.mode == GP_MODE_DRYRUN)
 		gp_log(GP_NOTICE, "this boot has gpupass=dry-run on its kernel command line: it bound nothing");
-	check_regenerated(p);
+	/* Each installed kernel's image, from its manifest: exit 8 unless the plan's 3 says more. */
+	if (gp_manifest_check(p, &c, &current))
+		rc = GP_EXIT_IMAGE;
+	check_regenerated(p, current);
 	gp_modopts_check(p);
 	/* Opened before it is needed: the IOMMU advice depends on the host bridge. */
 	r = gp_pci_open(p, &pci);
@@ -279,13 +289,18 @@ static int cmd_claim(struct ctx *x)
 	return switch_cmd(x, gp_cmd_claim);
 }
 
+static int cmd_manifest(struct ctx *x)
+{
+	return gp_cmd_manifest(&x->paths, &x->manifest);
+}
+
 static int cmd_help(struct ctx *x);
 static int cmd_version(struct ctx *x);
 
 /* The bit of a command in an option's `cmds`: its index in this table. */
 enum { C_BIND = 1, C_CHECK = 2, C_LIST = 4, C_STATUS = 8, C_RELEASE = 16, C_CLAIM = 32,
-       C_HELP = 64, C_VERSION = 128 };
-#define C_ALL 0xff
+       C_MANIFEST = 64, C_HELP = 128, C_VERSION = 256 };
+#define C_ALL 0x1ff
 #define C_TARGETS (C_RELEASE | C_CLAIM)
 
 static const struct command {
@@ -299,6 +314,7 @@ static const struct command {
 	{ "status",  cmd_status,  "after boot: is every planned function on vfio-pci, is each group viable" },
 	{ "release", cmd_release, "TARGET...|--all: hand the targets' groups to the host drivers now" },
 	{ "claim",   cmd_claim,   "TARGET...|--all: take the targets' groups from the host drivers to vfio-pci now" },
+	{ "manifest", cmd_manifest, "record what a kernel's initramfs holds (the generators' hooks run this)" },
 	{ "help",    cmd_help,    "this text" },
 	{ "version", cmd_version, "the version" },
 };
@@ -326,10 +342,15 @@ static const struct option {
 	{ "modprobe", "PATH", "a path", "modprobe to load vfio-pci (default: searched)", C_ALL, 0 },
 	{ "pci-ids", "FILE", "a file", "PCI names database (default: searched)", C_ALL, 0 },
 	{ "proc", "DIR", "a directory", "process directory, for who holds /dev/vfio (default /proc)", C_ALL, 0 },
-	{ "root", "DIR", "a directory", "where the initramfs markers, /run/udev and modprobe.d are (default /)", C_ALL, 0 },
+	{ "root", "DIR", "a directory", "where the initramfs markers, /run/udev, modprobe.d, /var/lib/gpupass, /usr/lib/modules and /boot are (default /)", C_ALL, 0 },
 	{ "dry-run", NULL, NULL, "say what would be done, change nothing", C_BIND | C_TARGETS, 0 },
 	{ "all", NULL, NULL, "every group bound at boot (release) or configured (claim)", C_TARGETS, 0 },
 	{ "json", NULL, NULL, "print JSON", C_STATUS, 0 },
+	{ "generator", "NAME", "initramfs-tools, dracut or mkinitcpio", "the generator building the image", C_MANIFEST, 0 },
+	{ "kernel", "VERSION", "a kernel version", "the kernel the image is for", C_MANIFEST, 0 },
+	{ "image", "PATH", "a path", "the image being built", C_MANIFEST, 0 },
+	{ "early", "LIST", "a list of modules", "modules the image loads before udev", C_MANIFEST, 0 },
+	{ "modules", "FILE", "a file", "the image's module files, one a line (-: standard input)", C_MANIFEST, 0 },
 	{ NULL, "ADDR", "an address ([domain:]bus:device.function, as lspci -s)",
 	  "only the groups holding the function at ADDR", C_LIST, 's' },
 	{ NULL, "VENDOR:DEVICE", "a vendor:device id (as lspci -d)",
@@ -383,7 +404,8 @@ static void usage(FILE *f)
 	fprintf(f, "\nexit status: 0 ok, 1 configuration errors, 2 usage, 3 a target is (or would be)\n"
 		"left unbound, 4 a group is not viable, 5 gpupass did not run in this boot,\n"
 		"6 every function is on vfio-pci but a group has no /dev/vfio node,\n"
-		"7 a process (a VM) holds a group open\n");
+		"7 a process (a VM) holds a group open, 8 an installed kernel's initramfs is stale,\n"
+		"lacks vfio-pci or has no manifest\n");
 }
 
 static int cmd_help(struct ctx *x)
@@ -489,6 +511,16 @@ static int apply(struct ctx *x, const struct option *o, const char *val)
 		x->all = 1;
 	} else if (!strcmp(o->name, "json")) {
 		x->json = 1;
+	} else if (!strcmp(o->name, "generator")) {
+		x->manifest.generator = val;
+	} else if (!strcmp(o->name, "kernel")) {
+		x->manifest.kernel = val;
+	} else if (!strcmp(o->name, "image")) {
+		x->manifest.image = val;
+	} else if (!strcmp(o->name, "early")) {
+		x->manifest.early = val;
+	} else if (!strcmp(o->name, "modules")) {
+		x->manifest.modules = val;
 	}
 	return GP_EXIT_OK;
 }
@@ -608,7 +640,7 @@ int main(int argc, char **argv)
 			bit = 1u << i;
 		}
 	if (!cmd) {
-		fprintf(stderr, "gpupass: unknown command '%s' (bind, check, list, status, release, claim, help, version)\n",
+		fprintf(stderr, "gpupass: unknown command '%s' (bind, check, list, status, release, claim, manifest, help, version)\n",
 			argv[1]);
 		return GP_EXIT_USAGE;
 	}

@@ -5,7 +5,7 @@
 #   make fuzzers              build them only
 # The short runs in `make check` come from tests/fuzz/suite.
 FUZZ_SECONDS ?= 600
-FUZZERS      = entry config cmdline sysfs status
+FUZZERS      = entry config cmdline sysfs status manifest
 FUZZ_CC     ?= clang
 FUZZ_FLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all $(WARN) -D_GNU_SOURCE -Iearly

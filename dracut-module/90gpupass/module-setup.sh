@@ -17,6 +17,13 @@ installkernel() {
 	# would leave the vfio modules out. Names the kernel lacks are skipped (instmods without -c).
 	# shellcheck disable=SC2046
 	hostonly='' instmods $(sed 's/#.*//' /usr/lib/gpupass/modules)
+	# What this image holds, for gpupass check: here, since dracut runs each module's
+	# install() before its installkernel(). force_drivers and rd.driver.pre= are loaded
+	# before udev (after gpupass: see install()); dracut adds them to the image later.
+	# shellcheck disable=SC2154 # dracut's own: the image, its kernel, directory and lists
+	# shellcheck disable=SC2086
+	/usr/lib/gpupass/gpupass-manifest.sh dracut "$kernel" "$outfile" "$initdir" "" \
+		$force_drivers $kernel_cmdline || :
 }
 
 # shellcheck disable=SC2154 # dracut sets initdir and systemdsystemunitdir for its modules

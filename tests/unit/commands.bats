@@ -267,7 +267,7 @@ IDS
 	assert_equal "${stderr_lines[0]}" "usage: gpupass COMMAND [OPTIONS]"
 	run --separate-stderr "$GPUPASS" frobnicate
 	assert_failure 2
-	assert_equal "$stderr" "gpupass: unknown command 'frobnicate' (bind, check, list, status, release, claim, help, version)"
+	assert_equal "$stderr" "gpupass: unknown command 'frobnicate' (bind, check, list, status, release, claim, manifest, help, version)"
 	run --separate-stderr "$GPUPASS" check extra
 	assert_failure 2
 	assert_equal "$stderr" "gpupass: unexpected argument 'extra' (see gpupass --help)"

@@ -22,7 +22,7 @@ complete_words() {
 
 @test "the first word completes to a command" {
 	run complete_words ""
-	assert_output "$(printf '%s\n' bind check list status release claim help version)"
+	assert_output "$(printf '%s\n' bind check list status release claim manifest help version)"
 	run complete_words st
 	assert_output "status"
 }
@@ -59,5 +59,14 @@ complete_words() {
 	run complete_words claim --a
 	assert_output "--all"
 	run complete_words status --a
+	assert_output ""
+}
+
+@test "manifest completes its own options and the generators" {
+	run complete_words manifest --g
+	assert_output "--generator"
+	run complete_words manifest --generator d
+	assert_output "dracut"
+	run complete_words check --g
 	assert_output ""
 }

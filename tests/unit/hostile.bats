@@ -174,7 +174,8 @@ nothing_bound() {
 as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$GPUPASS" "$@" --sysfs "$SYS" --config "$CONF" --cmdline "$CMDLINE" --kmsg "$KMSG" \
-		--run "$RUN" --modprobe "$MODPROBE" --dev "$BATS_TEST_TMPDIR/dev" --pci-ids "$BATS_TEST_TMPDIR/pci.ids"
+		--run "$RUN" --modprobe "$MODPROBE" --dev "$BATS_TEST_TMPDIR/dev" --pci-ids "$BATS_TEST_TMPDIR/pci.ids" \
+		--root "$ROOTFS"
 }
 
 @test "list, check and status run as nobody, say what they say as root and write nothing" {

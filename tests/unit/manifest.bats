@@ -97,6 +97,9 @@ build() {
 	gp bind
 	rm "$ROOTFS/etc/initrd-release"
 	echo "# edited" >>"$CONF"
+	# Another kernel's image holding the edit says nothing of the running one's.
+	installed $K
+	build initramfs-tools $K
 	run gp check
 	assert_failure 8
 	assert_line "warning: $CONF differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot"

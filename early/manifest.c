@@ -606,11 +606,30 @@ static int check_kernel(const struct gp_paths *p, const struct gp_config *c, con
 	return bad;
 }
 
-/* Every directory of ROOT/usr/lib/modules and ROOT/lib/modules: the installed kernels, sorted, once each. */
+/*
+ * A kernel is installed when its modules directory is there and so is the
+ * kernel itself: /boot/vmlinuz-VERSION (Debian) or vmlinuz in that directory
+ * (Fedora, Arch). A removed kernel can leave its directory behind, holding
+ * DKMS modules or files of no package, and has no image to check.
+ */
+static int kernel_present(const struct gp_paths *p, const char *moddir, const char *kernel)
+{
+	char path[GP_PATH_MAX];
+	struct stat st;
+
+	if (gp_path(path, sizeof(path), "%s/%s", moddir, kernel) < 0 || !gp_is_dir(path))
+		return 0;
+	if (gp_path(path, sizeof(path), "%s/%s/vmlinuz", moddir, kernel) == 0 && stat(path, &st) == 0)
+		return 1;
+	return gp_path(path, sizeof(path), "%s/boot/vmlinuz-%s", p->root, kernel) == 0 &&
+	       stat(path, &st) == 0;
+}
+
+/* The installed kernels of ROOT/usr/lib/modules and ROOT/lib/modules, sorted, once each. */
 static int installed_kernels(const struct gp_paths *p, char ***names, int *n)
 {
 	static const char *const where[] = { "usr/lib/modules", "lib/modules" };
-	char path[GP_PATH_MAX], kpath[GP_PATH_MAX], **v, **all = NULL, **na;
+	char path[GP_PATH_MAX], **v, **all = NULL, **na;
 	int i, j, k, nv, cnt = 0;
 
 	for (i = 0; i < 2; i++) {
@@ -620,8 +639,7 @@ static int installed_kernels(const struct gp_paths *p, char ***names, int *n)
 		for (j = 0; j < nv; j++) {
 			for (k = 0; k < cnt && strcmp(all[k], v[j]); k++)
 				;
-			if (k < cnt || !valid_kernel(v[j]) ||
-			    gp_path(kpath, sizeof(kpath), "%s/%s", path, v[j]) < 0 || !gp_is_dir(kpath))
+			if (k < cnt || !valid_kernel(v[j]) || !kernel_present(p, path, v[j]))
 				continue;
 			na = realloc(all, (size_t)(cnt + 1) * sizeof(*all));
 			if (!na)

@@ -29,10 +29,13 @@ SH
 	MANIFEST=$ROOTFS/var/lib/gpupass/manifest-$K
 }
 
-# installed KVER...: a kernel is a directory of /usr/lib/modules.
+# installed KVER...: a kernel is a directory of /usr/lib/modules, and the kernel itself.
 installed() {
 	local k
-	for k in "$@"; do mkdir -p "$ROOTFS/usr/lib/modules/$k/kernel"; done
+	for k in "$@"; do
+		mkdir -p "$ROOTFS/usr/lib/modules/$k/kernel"
+		: >"$ROOTFS/boot/vmlinuz-$k"
+	done
 }
 
 # image_of GENERATOR KVER: the image file each generator's hook records.
@@ -97,6 +100,9 @@ build() {
 	gp bind
 	rm "$ROOTFS/etc/initrd-release"
 	echo "# edited" >>"$CONF"
+	# Another kernel's image holding the edit says nothing of the running one's.
+	installed $K
+	build initramfs-tools $K
 	run gp check
 	assert_failure 8
 	assert_line "warning: $CONF differs from the one this boot used: regenerate the initramfs (update-initramfs -u, or dracut -f) and reboot"
@@ -215,19 +221,33 @@ build() {
 	run gp check
 	assert_success
 	refute_output --partial 6.1.0-40-amd64
-	# A file in /usr/lib/modules is no kernel either.
+	# A file in /usr/lib/modules is no kernel either, nor a directory a removed
+	# kernel left behind (DKMS modules) with no vmlinuz.
 	: >"$ROOTFS/usr/lib/modules/6.1.0-41-amd64"
+	: >"$ROOTFS/boot/vmlinuz-6.1.0-41-amd64"
+	mkdir -p "$ROOTFS/usr/lib/modules/6.1.0-30-amd64/updates/dkms"
 	run gp check
 	assert_success
+	refute_output --partial 6.1.0-41-amd64
+	refute_output --partial 6.1.0-30-amd64
+	# Fedora and Arch keep the kernel in its modules directory.
+	mkdir -p "$ROOTFS/usr/lib/modules/6.12.1-arch1-1"
+	: >"$ROOTFS/usr/lib/modules/6.12.1-arch1-1/vmlinuz"
+	run gp check
+	assert_failure 8
+	assert_line --partial "error: kernel 6.12.1-arch1-1: no manifest"
 }
 
 @test "kernels under /lib/modules count too, once each" {
-	mkdir -p "$ROOTFS/lib/modules/$K"
+	mkdir -p "$ROOTFS/lib/modules/$K" "$ROOTFS/lib/modules/6.1.0-40-amd64"
+	: >"$ROOTFS/lib/modules/6.1.0-40-amd64/vmlinuz"
 	installed $K
+	build initramfs-tools 6.1.0-40-amd64
 	build initramfs-tools $K
 	run gp check
 	assert_success
 	assert_equal "$(grep -c "kernel $K" <<<"$output")" 1
+	assert_line "kernel 6.1.0-40-amd64: /boot/initrd.img-6.1.0-40-amd64 is up to date with $CONF"
 }
 
 @test "an installed kernel without a manifest is reported: exit 8" {

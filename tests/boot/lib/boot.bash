@@ -243,13 +243,14 @@ build_initramfs_tools() {
 
 # The dracut test pieces: a private copy of the dracut tree (dracutbasedir) with a test module
 # that adds the host drivers, lspci and the report, run from the initqueue once udev settled.
+# dracut_basedir BASE [standalone]: standalone, the test module does not pull in gpupass's.
 dracut_basedir() {
 	local base=$1
 	rm -rf "$base"
 	cp -a /usr/lib/dracut "$base"
 	cp -a "$BOOT_BUILD/stage/usr/lib/dracut/modules.d/." "$base/modules.d/"
 	local mod=$base/modules.d/99gpupass-test
-	dracut_report_module "$mod" '"$moddir/gpupass-report"' vm
+	dracut_report_module "$mod" '"$moddir/gpupass-report"' "${@:2}" vm
 	cp "$BOOT_LIB/gpupass-report" "$mod/gpupass-report"
 	chmod +x "$mod/gpupass-report"
 }
@@ -258,12 +259,23 @@ dracut_basedir() {
 # VARIANT: novfio (vfio modules left out), hostonly (built the way Fedora does, for this
 # machine's hardware), shellinit (dracut's own shell /init instead of systemd), modload
 # (systemd, with a modules-load.d file naming the card's host drivers, as users write to load
-# a GPU driver early: systemd-modules-load loads them at once, not waiting for udev).
+# a GPU driver early: systemd-modules-load loads them at once, not waiting for udev),
+# nogpupass (the machine without the package; BOOT_MODULES become force_drivers, and the
+# files of BOOT_ETC/modprobe.d go into the image, as a host-only image would carry them).
 build_dracut() {
 	local name=$1 conf=$2 variant=${3:-} omit=() mode=--no-hostonly init=dracut-systemd extra=()
 	local out=$BOOT_BUILD/img/dracut-$KVER-$name.img base=$BOOT_BUILD/conf/dracut-$KVER-$name
+	local gpupass=gpupass test=() stage=${BOOT_STAGE:-} f
 	mkdir -p "$BOOT_BUILD/img" "$BOOT_BUILD/conf/dracut-empty.d"
 	case $variant in
+	nogpupass)
+		gpupass='' test=(standalone) stage=$BOOT_BUILD/stage-empty
+		mkdir -p "$stage/usr"
+		[ -z "${BOOT_MODULES:-}" ] || extra=(--force-drivers "$BOOT_MODULES")
+		for f in "${BOOT_ETC:-/nonexistent}"/modprobe.d/*.conf; do
+			[ ! -f "$f" ] || extra+=(--include "$f" "/etc/modprobe.d/${f##*/}")
+		done
+		;;
 	novfio) omit=(--omit-drivers "$(sed 's/#.*//' "$REPO/hook/modules" | tr '\n' ' ')") ;;
 	hostonly) mode=--hostonly ;;
 	# kernel-modules, as in every real image: its cmdline hook loads rd.driver.pre= modules.
@@ -278,12 +290,12 @@ build_dracut() {
 		extra=(--include "$base.modules-load.conf" /etc/modules-load.d/gpupass-test.conf)
 		;;
 	esac
-	dracut_basedir "$base"
-	in_system "$conf" env dracutbasedir="$base" dracut \
+	dracut_basedir "$base" "${test[@]}"
+	BOOT_STAGE=$stage in_system "$conf" env dracutbasedir="$base" dracut \
 		--conf /dev/null --confdir "$BOOT_BUILD/conf/dracut-empty.d" \
 		--kver "$KVER" --kmoddir "$KROOT/usr/lib/modules/$KVER" \
 		"$mode" --no-early-microcode --no-compress \
-		-m "base udev-rules $init gpupass gpupass-test" "${omit[@]}" "${extra[@]}" \
+		-m "base udev-rules $init $gpupass gpupass-test" "${omit[@]}" "${extra[@]}" \
 		--force "$out" >"$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
 	echo "$out"
 }

@@ -152,14 +152,20 @@ mk_test_hooks() {
 
 # build_mkinitcpio FLAVOUR NAME CONF [VARIANT]: image of KVER with the package's hook, CONF as
 # config, FLAVOUR busybox (HOOKS=(base gpupass udev ...)) or systemd (HOOKS=(base systemd
-# gpupass ...)), as README.md tells users. VARIANT modules: the card's host drivers in MODULES=().
+# gpupass ...)), as README.md tells users. VARIANT modules: the card's host drivers in MODULES=();
+# nogpupass: the machine without the package, HOOKS=(base udev modconf) (systemd: base systemd
+# modconf), BOOT_MODULES in MODULES=(), and BOOT_ETC laid over /etc, where modconf finds it.
 build_mkinitcpio() {
-	local flavour=$1 name=$2 conf=$3 variant=${4:-} hooks="gpupass udev" modules=
+	local flavour=$1 name=$2 conf=$3 variant=${4:-} hooks="gpupass udev" modules='' stage=${BOOT_STAGE:-}
 	local out=$BOOT_BUILD/img/mkinitcpio-$flavour-$KVER-$name.img dir=$BOOT_BUILD/conf/mkinitcpio-$flavour-$KVER-$name
 	# Busybox /init runs the early hooks in HOOKS= order and udev's starts udevd: gpupass goes
 	# before it. The systemd hook has no runtime hooks; gpupass's install hook must come after it
 	# to see that the image is systemd-based.
 	[ "$flavour" = systemd ] && hooks="systemd gpupass"
+	if [ "$variant" = nogpupass ]; then
+		hooks="${hooks/gpupass/} modconf" stage=$BOOT_BUILD/stage-empty
+		mkdir -p "$stage/usr"
+	fi
 	mkdir -p "$BOOT_BUILD/img"
 	mk_test_hooks "$dir/test"
 	# modules also has a guide's vfio-pci option in /etc/modprobe.d: HOOKS= has no modconf, so
@@ -170,6 +176,8 @@ build_mkinitcpio() {
 		etc=$dir/etc
 		mkdir -p "$etc/modprobe.d"
 		echo "options vfio-pci disable_vga=1" >"$etc/modprobe.d/vfio.conf"
+	elif [ "$variant" = nogpupass ]; then
+		modules=${BOOT_MODULES:-} etc=${BOOT_ETC:-}
 	fi
 	cat >"$dir/mkinitcpio.conf" <<-EOT
 	MODULES=($modules)
@@ -179,7 +187,7 @@ build_mkinitcpio() {
 	COMPRESSION=cat
 	EOT
 	# The package's hooks are in /usr/lib/initcpio inside in_system, where make install put them.
-	BOOT_ETC=$etc in_system "$conf" env MKINITCPIO_INSTALL="$MK_LIBDIR/install:/usr/lib/initcpio/install:$dir/test/install" \
+	BOOT_STAGE=$stage BOOT_ETC=$etc in_system "$conf" env MKINITCPIO_INSTALL="$MK_LIBDIR/install:/usr/lib/initcpio/install:$dir/test/install" \
 		MKINITCPIO_HOOKS="$MK_LIBDIR/hooks:/usr/lib/initcpio/hooks:$dir/test/hooks" \
 		"$MKINITCPIO" -c "$dir/mkinitcpio.conf" -k "$KVER" -g "$out" >"$out.log" 2>&1 ||
 		{ cat "$out.log" >&2; return 1; }

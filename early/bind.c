@@ -110,7 +110,11 @@ static int load_vfio(const struct gp_paths *p, int timeout)
 	else
 		gp_log(GP_INFO, "loaded vfio-pci with %s", modprobe);
 	if (!gp_is_dir(path)) {
-		gp_log(GP_ERR, "vfio-pci is not available: the vfio-pci module is missing from the initramfs; reinstall gpupass and regenerate the initramfs");
+		/* A hang is not a missing module: the advice must point at what hung. */
+		if (r == -ETIMEDOUT)
+			gp_log(GP_ERR, "vfio-pci is not available: loading it hung; look for an install or softdep line for vfio-pci in /etc/modprobe.d, then regenerate the initramfs");
+		else
+			gp_log(GP_ERR, "vfio-pci is not available: the vfio-pci module is missing from the initramfs; reinstall gpupass and regenerate the initramfs");
 		return -1;
 	}
 	return 0;

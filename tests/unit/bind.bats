@@ -279,6 +279,8 @@ SH
 	[ "$SECONDS" -lt 15 ]
 	run cat "$KMSG"
 	assert_line "<11>gpupass: $MODPROBE vfio-pci did not finish in 1 s: killed it (gpupass.timeout= sets the limit)"
+	assert_line "<11>gpupass: vfio-pci is not available: loading it hung; look for an install or softdep line for vfio-pci in /etc/modprobe.d, then regenerate the initramfs"
+	refute_output --partial "missing from the initramfs"
 	assert_line "<11>gpupass: group 14: left to the host drivers: vfio-pci is not available"
 	refute_output --partial "unbound from"
 	for f in 0 1 2 3; do [ "$(fx_override_of 0000:01:00.$f)" = "" ]; done

@@ -30,9 +30,12 @@ const char *gp_find_modprobe(const struct gp_paths *p)
 }
 
 /*
- * Run PROG with ARGV, stdin from /dev/null. Returns its exit status (0-255),
- * 256 when it died of a signal, -ETIMEDOUT when it outlived TIMEOUT seconds
- * and was killed, or -errno when it could not be started.
+ * Run PROG with ARGV, stdin from /dev/null, in a process group of its own.
+ * Returns its exit status (0-255), 256 when it died of a signal, -ETIMEDOUT
+ * when it outlived TIMEOUT seconds and was killed, or -errno when it could
+ * not be started. Killing means the whole group: what hangs is often not
+ * modprobe but a command it started (an `install` line in modprobe.d), and
+ * that would otherwise live on, orphaned, for the rest of the boot.
  */
 int gp_run(const char *prog, char *const argv[], int timeout)
 {
@@ -46,12 +49,15 @@ int gp_run(const char *prog, char *const argv[], int timeout)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		setpgid(0, 0);
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && fd != 0)
 			dup2(fd, 0);
 		execv(prog, argv);
 		_exit(127);
 	}
+	/* Both sides set the group, so it exists before either relies on it. */
+	setpgid(pid, pid);
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
@@ -59,6 +65,7 @@ int gp_run(const char *prog, char *const argv[], int timeout)
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (waited >= (long)timeout * 50) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;

@@ -287,6 +287,23 @@ SH
 	[ "$(fx_driver_of 0000:01:00.0)" = nouveau ]
 }
 
+@test "a hung modprobe is killed with what it started (an install line's command)" {
+	# What hangs is a child of modprobe, as with "install vfio-pci /bin/sleep 600".
+	printf '#!/bin/sh\nsleep 600 >/dev/null 2>&1 &\necho $! >"%s"\nwait\n' "$BATS_TEST_TMPDIR/child.pid" >"$MODPROBE"
+	echo "root=/dev/sda1 gpupass.timeout=1" >"$CMDLINE"
+	run gp bind
+	assert_success
+	child=$(cat "$BATS_TEST_TMPDIR/child.pid")
+	[ -n "$child" ]
+	# Killed, it may linger a moment as a zombie until its new parent reaps it.
+	sleep 0.2
+	state=$(ps -o stat= -p "$child" || :)
+	if [ -n "$state" ] && [ "${state#Z}" = "$state" ]; then
+		kill "$child"
+		fail "modprobe's child $child outlived the time limit ($state)"
+	fi
+}
+
 @test "a function not on vfio-pci after probing is probed once more" {
 	echo 0000:01:00.1 >"$BATS_TEST_TMPDIR/probe.refuse-once"
 	run gp bind

@@ -91,3 +91,6 @@ image_has_package() {
 @test "6.12: an id matching the chipset's SATA controller and its twin: neither bound, host boots" { case_twinsata $GEN $FULL_SUITE; }
 @test "6.12: pinned id no longer matches: nothing bound, says why" { case_moved $GEN $FULL_SUITE; }
 @test "6.12: release to the host drivers and claim back at runtime; a held group is refused" { case_switch $GEN $FULL_SUITE; }
+@test "6.12: bochs has the card before gpupass runs: unbound from it, logged, the card on vfio-pci" { case_hostfirst $GEN $FULL_SUITE; }
+@test "6.12: vfio-pci loaded before gpupass runs: the card on vfio-pci through drivers_probe, no unbind" { case_preload $GEN $FULL_SUITE; }
+@test "6.12: modprobe vfio-pci hangs: killed after gpupass.timeout=, the boot goes on, nothing unbound, the host keeps the card" { case_hang $GEN $FULL_SUITE; }

@@ -191,6 +191,36 @@ dracut_report_module() {
 	chmod +x "$mod/module-setup.sh"
 }
 
+# itools_early_hook DIR: what can come before gpupass on a real machine, for the boot matrix,
+# chosen by gptest= words on the kernel command line. /init sources the image's conf/conf.d
+# files before any init-top script, so a file there runs before gpupass; the hook writes it
+# into the image only (mkinitramfs would source a CONFDIR/conf.d file while building).
+#   gptest=hostfirst  bochs binds the cards first (a driver built in, or loaded earlier)
+#   gptest=preload    vfio-pci is loaded first (as when it is built into the kernel)
+#   gptest=hang       modprobe vfio-pci never returns (an install line in modprobe.d)
+# Each says what it did in the kernel log, so a test can see it came before gpupass.
+itools_early_hook() {
+	cat >"$1/hooks/gpupass-test-early" <<-'EOT'
+	#!/bin/sh
+	[ "$1" = prereqs ] && exit 0
+	cat >"$DESTDIR/conf/conf.d/gpupass-test-early" <<-'EOF'
+	for gptest_w in $(cat /proc/cmdline); do
+		case $gptest_w in
+		gptest=hostfirst) modprobe bochs && echo "gptest: bochs loaded before gpupass" >/dev/kmsg ;;
+		gptest=preload) modprobe vfio-pci && echo "gptest: vfio-pci loaded before gpupass" >/dev/kmsg ;;
+		gptest=hang)
+			mkdir -p /etc/modprobe.d
+			echo 'install vfio-pci /bin/sleep 600' >/etc/modprobe.d/gptest-hang.conf
+			echo "gptest: modprobe vfio-pci will hang" >/dev/kmsg
+			;;
+		esac
+	done
+	unset gptest_w
+	EOF
+	EOT
+	chmod +x "$1/hooks/gpupass-test-early"
+}
+
 # The initramfs-tools test pieces, kept in a private CONFDIR (mkinitramfs -d): a small image
 # (MODULES=list) with busybox, the host drivers, lspci and the report run from init-premount,
 # after udev's coldplug has settled. BOOT_MODULES names modules for the CONFDIR's modules
@@ -213,6 +243,7 @@ itools_confdir() {
 	[ -z "${BOOT_MODULES:-}" ] || printf '%s\n' $BOOT_MODULES >"$confdir/modules"
 	cp "$BOOT_LIB/gpupass-report" "$confdir/gpupass-report"
 	itools_report_hooks "$confdir" '"$CONFDIR/gpupass-report"' vm
+	itools_early_hook "$confdir"
 	if [ "$variant" = novfio ]; then
 		# Admin hooks run after the package hooks: take back what gpupass put in.
 		cat >"$confdir/hooks/gpupass-test-novfio" <<-'EOT'

@@ -30,9 +30,15 @@ FULL_CASES=(
 # that id must bind neither (the host's root disk may sit on either) and the host boots.
 # switch: bound at boot, then the report runs release and claim in the booted guest
 # (gptest=switch on the command line).
+# hostfirst, preload, hang: something ran before gpupass (itools_early_hook, gptest=): bochs
+# has the card, vfio-pci is loaded, or modprobe vfio-pci hangs (with bochs on the card, and a
+# short gpupass.timeout= so that the boot costs seconds, not a minute).
 GEN_CASES_initramfs_tools=(
 	"twinsata none gpupass.add=$SATA_ID"
 	"switch pinned gptest=switch"
+	"hostfirst pinned gptest=hostfirst"
+	"preload pinned gptest=preload"
+	"hang pinned gptest=hostfirst gptest=hang gpupass.timeout=5"
 )
 # QEMU devices a case adds to the test machine.
 declare -gA CASE_DEVICES=(
@@ -213,8 +219,21 @@ $l"
 
 # The card's whole group is on vfio-pci, viable, and lspci -nnk says so; gpupass got it first.
 assert_card_bound() {
-	local g
 	assert_gpupass_first
+	assert_card_on_vfio
+}
+
+# assert_before_gpupass LINE: the kernel log has LINE (a test's own, gptest: ...) before
+# gpupass's first line.
+assert_before_gpupass() {
+	section kmsg | sed 's/^\[[^]]*\] //' | awk -v l="$1" '
+		$0 == l && !g { found = 1 } /^gpupass: / { g = 1 } END { exit !found }' ||
+		fail "no '$1' before gpupass's first line in the kernel log: $(section kmsg | grep -e gptest -e gpupass)"
+}
+
+# The card's whole group is on vfio-pci, viable, and lspci -nnk says so.
+assert_card_on_vfio() {
+	local g
 	assert_driver $CARD vfio-pci
 	assert_driver $CARD_AUDIO vfio-pci
 	assert_driver $CARD_USB vfio-pci
@@ -373,6 +392,7 @@ case_id() {
 # Without vfio-pci gpupass clears the overrides it wrote, so the host drivers take the card back.
 case_novfio() {
 	report "$1" "$2" novfio || return 1
+	assert_gpupass_first
 	assert_host_owns_all
 	assert_kmsg 'vfio-pci is not available'
 	assert_kmsg "group $(group $CARD): left to the host drivers"
@@ -464,6 +484,48 @@ case_switch() {
 	VM_WHEN="after claim" assert_vm_agrees 'gpupass status after claim'
 	assert_kmsg "group $g: 0000:00:05.1: released to snd_hda_intel"
 	assert_kmsg "group $g: 3/3 functions on vfio-pci"
+}
+
+# bochs bound the cards before gpupass ran (gptest=hostfirst): gpupass unbinds it from the
+# card (the one place a host driver had it first, logged), the twin stays on bochs-drm.
+case_hostfirst() {
+	local g l
+	report "$1" "$2" hostfirst || return 1
+	assert_before_gpupass "gptest: bochs loaded before gpupass"
+	g=$(group $CARD)
+	assert_card_on_vfio
+	assert_kmsg "group $g: $CARD: unbound from bochs-drm"
+	# Only the card's display function had a driver: audio and USB were still free.
+	l=$(kmsg_boot_run | grep -c ': unbound from ')
+	[ "$l" -eq 1 ] || fail "expected one unbind, got $l: $(kmsg_boot_run | grep 'unbound from')"
+	assert_driver $TWIN bochs-drm
+	assert_status_ok
+}
+
+# vfio-pci was loaded before gpupass ran (gptest=preload), as when it is built into the
+# kernel: it took nothing by itself (its id table matches only overrides), so drivers_probe
+# must still bring the card to it; gpupass had nothing to load and nothing to unbind.
+case_preload() {
+	report "$1" "$2" preload || return 1
+	assert_before_gpupass "gptest: vfio-pci loaded before gpupass"
+	assert_card_bound
+	kmsg_boot_run | grep -q 'loaded vfio-pci with' && fail "gpupass loaded vfio-pci again: $(kmsg_boot_run)"
+	assert_driver $TWIN bochs-drm
+	assert_status_ok
+}
+
+# modprobe vfio-pci hangs while bochs already has the card (gptest=hostfirst gptest=hang): after
+# gpupass.timeout=5 it is killed, the boot goes on (the report ran), nothing was unbound, and
+# the host drivers keep every function; dmesg says what hung.
+case_hang() {
+	report "$1" "$2" hang || return 1
+	assert_before_gpupass "gptest: modprobe vfio-pci will hang"
+	assert_before_gpupass "gptest: bochs loaded before gpupass"
+	assert_gpupass_first
+	assert_kmsg 'vfio-pci did not finish in 5 s: killed it'
+	assert_kmsg 'vfio-pci is not available: loading it hung'
+	assert_kmsg "group $(group $CARD): left to the host drivers"
+	assert_host_owns_all
 }
 
 # lspci -nnk on stdin: "SLOT DRIVER" of the card's functions, on one line.

@@ -82,6 +82,33 @@ static void unbind_host(const struct gp_paths *p, struct gp_dev *d, int group)
 	gp_log(GP_INFO, "group %d: %s: unbound from %s", group, d->addr, was);
 }
 
+/*
+ * The IOMMU backend a VM needs to use a group (without it QEMU says "No
+ * available IOMMU models"). modprobe vfio-pci brings it in, but a vfio-pci
+ * that was there before gpupass (built in, or loaded by something earlier)
+ * may have come without it: the boot tests saw exactly that. Built in, it
+ * has a /sys/module directory (it has parameters). Not loading it binds no
+ * less, so it is a warning.
+ */
+static void load_backend(const struct gp_paths *p, const char *modprobe, int timeout)
+{
+	char path[GP_PATH_MAX];
+	char *const argv[] = { (char *)"modprobe", (char *)"vfio_iommu_type1", NULL };
+	int r;
+
+	if (gp_path(path, sizeof(path), "%s/module/vfio_iommu_type1", p->sysfs) < 0 || gp_is_dir(path))
+		return;
+	if (!modprobe)
+		modprobe = gp_find_modprobe(p);
+	r = modprobe ? gp_run(modprobe, argv, timeout) : -ENOENT;
+	if (r == 0 && gp_is_dir(path)) {
+		gp_log(GP_INFO, "loaded vfio_iommu_type1 with %s", modprobe);
+		return;
+	}
+	gp_log(GP_WARN, "vfio_iommu_type1 is not loaded (%s): a VM cannot use the bound groups until it is, unless the kernel offers iommufd instead",
+	       r == -ETIMEDOUT ? "modprobe hung" : !modprobe ? "no modprobe" : "modprobe failed");
+}
+
 /* vfio-pci's id table matches only overrides, so no uevent ever loads it: we must. */
 static int load_vfio(const struct gp_paths *p, int timeout)
 {
@@ -92,8 +119,10 @@ static int load_vfio(const struct gp_paths *p, int timeout)
 
 	if (gp_path(path, sizeof(path), "%s/bus/pci/drivers/" VFIO, p->sysfs) < 0)
 		return -1;
-	if (gp_is_dir(path))
+	if (gp_is_dir(path)) {
+		load_backend(p, NULL, timeout);
 		return 0;
+	}
 	modprobe = gp_find_modprobe(p);
 	if (!modprobe) {
 		gp_log(GP_ERR, "vfio-pci is not loaded and no modprobe was found: nothing can be bound");
@@ -117,6 +146,7 @@ static int load_vfio(const struct gp_paths *p, int timeout)
 			gp_log(GP_ERR, "vfio-pci is not available: the vfio-pci module is missing from the initramfs; reinstall gpupass and regenerate the initramfs");
 		return -1;
 	}
+	load_backend(p, modprobe, timeout);
 	return 0;
 }
 

@@ -187,6 +187,8 @@ fx_fake_modprobe() {
 	cat >"$MODPROBE" <<SH
 #!/bin/sh
 echo "\$*" >>"$BATS_TEST_TMPDIR/modprobe.log"
+# vfio-pci's IOMMU backend (bind loads it when it is missing): a module directory.
+[ "\$1" != vfio_iommu_type1 ] || exec mkdir -p "$SYS/module/vfio_iommu_type1"
 [ "\$1" = vfio-pci ] || exit 1
 [ -e "$BATS_TEST_TMPDIR/modprobe.fail" ] && exit 1
 sys=$SYS
@@ -242,6 +244,7 @@ fx_fake_kernel() {
 t=$BATS_TEST_TMPDIR sys=$SYS
 echo "\$*" >>"\$t/modprobe.log"
 [ -e "\$t/modprobe.fail" ] && exit 1
+[ "\$1" != vfio_iommu_type1 ] || exec mkdir -p "\$sys/module/vfio_iommu_type1"
 for u in "\$sys"/drv/*/*/unbind; do
 	[ -f "\$u" ] || continue
 	a=\$(cat "\$u"); [ -n "\$a" ] || continue

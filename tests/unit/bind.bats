@@ -35,13 +35,35 @@ setup() {
 	run gp bind
 	assert_success
 	run cat "$BATS_TEST_TMPDIR/modprobe.log"
-	assert_output "vfio-pci"
+	assert_output "vfio-pci
+vfio_iommu_type1"
 	run cat "$KMSG"
 	assert_line "<14>gpupass: loaded vfio-pci with $MODPROBE"
+	assert_line "<14>gpupass: loaded vfio_iommu_type1 with $MODPROBE"
+}
+
+@test "vfio-pci loaded before gpupass without its IOMMU backend: modprobe vfio_iommu_type1 alone" {
+	mkdir -p "$SYS/bus/pci/drivers/vfio-pci"
+	run gp bind
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/modprobe.log"
+	assert_output "vfio_iommu_type1"
+	run cat "$KMSG"
+	assert_line "<14>gpupass: loaded vfio_iommu_type1 with $MODPROBE"
+}
+
+@test "vfio_iommu_type1 that cannot be loaded is a warning: the group is still bound" {
+	printf '#!/bin/sh\n[ "$1" = vfio-pci ] || exit 1\nmkdir -p "%s/bus/pci/drivers/vfio-pci"\n' "$SYS" >"$MODPROBE"
+	mkdir -p "$SYS/bus/pci/drivers/vfio-pci"
+	run gp bind
+	assert_success
+	run cat "$KMSG"
+	assert_line "<12>gpupass: vfio_iommu_type1 is not loaded (modprobe failed): a VM cannot use the bound groups until it is, unless the kernel offers iommufd instead"
+	assert_line --partial "group 14: 4/4 functions on vfio-pci"
 }
 
 @test "with vfio-pci loaded, no modprobe: each function is written to drivers_probe" {
-	mkdir -p "$SYS/bus/pci/drivers/vfio-pci"
+	mkdir -p "$SYS/bus/pci/drivers/vfio-pci" "$SYS/module/vfio_iommu_type1"
 	fx_dev 0000:03:00.0 1234:1111 030000 20 -
 	echo "03:00.0" >"$CONF"
 	run gp bind

@@ -504,12 +504,16 @@ case_hostfirst() {
 
 # vfio-pci was loaded before gpupass ran (gptest=preload), as when it is built into the
 # kernel: it took nothing by itself (its id table matches only overrides), so drivers_probe
-# must still bring the card to it; gpupass had nothing to load and nothing to unbind.
+# must still bring the card to it; gpupass had nothing to unbind. That modprobe vfio-pci
+# left vfio_iommu_type1 out (the first run of this case: QEMU said "No available IOMMU
+# models"), so gpupass loads it, and the VM attaches.
 case_preload() {
 	report "$1" "$2" preload || return 1
 	assert_before_gpupass "gptest: vfio-pci loaded before gpupass"
 	assert_card_bound
 	kmsg_boot_run | grep -q 'loaded vfio-pci with' && fail "gpupass loaded vfio-pci again: $(kmsg_boot_run)"
+	assert_kmsg 'loaded vfio_iommu_type1 with /sbin/modprobe'
+	section 'vfio parameters' | grep -q '^vfio_iommu_type1 ' || fail "no vfio_iommu_type1: $(section 'vfio parameters')"
 	assert_driver $TWIN bochs-drm
 	assert_status_ok
 }

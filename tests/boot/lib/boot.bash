@@ -414,6 +414,14 @@ section() {
 	awk -v s="=== $1" '/^=== / { on = ($0 == s); next } on' "$REPORT"
 }
 
+# unit PROPERTY UNIT: one property of a unit from the report's systemctl show (a paragraph
+# per unit, properties in systemd's order).
+unit() {
+	section units | awk -v u="Id=$2" -v p="$1=" 'BEGIN { RS = ""; FS = "\n" }
+		{ v = ""; for (i = 1; i <= NF; i++) { if ($i == u) f = 1; if (index($i, p) == 1) v = substr($i, length(p) + 1) } }
+		f { print v; exit }'
+}
+
 # kmsg_gpupass: the gpupass lines of the kernel log, without timestamps.
 kmsg_gpupass() {
 	section kmsg | sed -n 's/^\[[^]]*\] //; /^gpupass: /p'

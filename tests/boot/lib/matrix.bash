@@ -341,14 +341,6 @@ case_shellinit() {
 	assert_status_ok
 }
 
-# unit PROPERTY UNIT: one property of a unit from the report's systemctl show (a paragraph
-# per unit, properties in systemd's order).
-unit() {
-	section units | awk -v u="Id=$2" -v p="$1=" 'BEGIN { RS = ""; FS = "\n" }
-		{ v = ""; for (i = 1; i <= NF; i++) { if ($i == u) f = 1; if (index($i, p) == 1) v = substr($i, length(p) + 1) } }
-		f { print v; exit }'
-}
-
 # A modules-load.d file in a systemd image names bochs and snd_hda_intel:
 # systemd-modules-load.service loads them, after gpupass.service, which got the card first.
 case_modload() {

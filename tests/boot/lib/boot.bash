@@ -422,6 +422,17 @@ unit() {
 		f { print v; exit }'
 }
 
+# modules_load_after_gpupass: by the report's units, systemd-modules-load.service started only
+# once gpupass.service had exited; otherwise says when each did, and fails.
+modules_load_after_gpupass() {
+	local done start
+	done=$(unit ExecMainExitTimestampMonotonic gpupass.service)
+	start=$(unit ExecMainStartTimestampMonotonic systemd-modules-load.service)
+	[ "${done:-0}" -gt 0 ] && [ "$done" -le "${start:-0}" ] && return 0
+	echo "systemd-modules-load started at $start, before gpupass was done at $done"
+	return 1
+}
+
 # kmsg_gpupass: the gpupass lines of the kernel log, without timestamps.
 kmsg_gpupass() {
 	section kmsg | sed -n 's/^\[[^]]*\] //; /^gpupass: /p'

@@ -344,7 +344,7 @@ case_shellinit() {
 # A modules-load.d file in a systemd image names bochs and snd_hda_intel:
 # systemd-modules-load.service loads them, after gpupass.service, which got the card first.
 case_modload() {
-	local done start
+	local order
 	report "$1" "$2" modload || return 1
 	assert_card_bound
 	assert_driver $TWIN bochs-drm
@@ -352,10 +352,7 @@ case_modload() {
 	[ "$(unit ActiveState gpupass.service)" = active ] || fail "gpupass.service did not run: $(section units)"
 	[ "$(unit ActiveState systemd-modules-load.service)" = active ] ||
 		fail "systemd-modules-load.service did not run: $(section units)"
-	done=$(unit ExecMainExitTimestampMonotonic gpupass.service)
-	start=$(unit ExecMainStartTimestampMonotonic systemd-modules-load.service)
-	[ "${done:-0}" -gt 0 ] && [ "$done" -le "${start:-0}" ] ||
-		fail "systemd-modules-load started at $start, before gpupass was done at $done"
+	order=$(modules_load_after_gpupass) || fail "$order"
 }
 
 # dracut's shell /init with rd.driver.pre= naming the card's host drivers: its cmdline hook

@@ -5,8 +5,11 @@
  * marker in its image that the real root does not have:
  *   /etc/initrd-release   dracut, mkinitcpio and every systemd initrd (the
  *                         file systemd itself tests to know it is in one)
+ *   /usr/lib/initrd-release  dracut: from dracut-ng 106 on ("/etc/initrd-release
+ *                         is only for systemd"), its shell /init images have
+ *                         only this one
  *   /conf/initramfs.conf  initramfs-tools, whose /init sources it
- * Both are looked for under the root given by --root, so tests can choose.
+ * All are looked for under the root given by --root, so tests can choose.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -24,7 +27,8 @@ static int exists_under(const struct gp_paths *p, const char *name)
 
 int gp_in_initramfs(const struct gp_paths *p)
 {
-	return exists_under(p, "/etc/initrd-release") || exists_under(p, "/conf/initramfs.conf");
+	return exists_under(p, "/etc/initrd-release") || exists_under(p, "/usr/lib/initrd-release") ||
+	       exists_under(p, "/conf/initramfs.conf");
 }
 
 static int is_udevd(const char *comm)

@@ -12,12 +12,17 @@ GEN=dracut
 # Also dracut's own shell /init, as on distributions without systemd. And the card's host
 # drivers forced in before udev: by a modules-load.d file (systemd), by rd.driver.pre= (shell
 # /init); gpupass must still get the card first.
+# The two forcing cases run with both releases' dracut (059 and 106).
 IMAGES+=("shellinit pinned.conf shellinit" "modload pinned.conf modload")
-FULL_CASES+=(
-	"shellinit shellinit"
+MAIN_IMAGES+=" shellinit modload"
+FORCED_CASES=(
 	"modload modload"
 	"shellpre shellinit rd.driver.pre=bochs,snd_hda_intel"
 )
+MAIN_CASES+=("${FORCED_CASES[@]}")
+FULL_CASES+=("${FORCED_CASES[@]}" "shellinit shellinit")
+# Each release's dracut, as lsinitrd reads it from the image ("Version: dracut-106-6").
+declare -gA DRACUT_OF=([bookworm]=059 [trixie]=106)
 
 setup_file() {
 	matrix_setup $GEN
@@ -57,8 +62,17 @@ image_has_package() {
 
 @test "6.12 image: binary, config, the unit enabled and no hook, vfio modules, no vfio_virqfd" {
 	image_has_package $FULL_SUITE
-	assert_line --regexp "kernel/drivers/vfio/vfio\.ko\.xz$"
+	assert_line --regexp "kernel/drivers/vfio/vfio\.ko(\.xz)?$"
 	refute_line --regexp "vfio_virqfd"
+}
+
+@test "each kernel's images are built by its release's dracut: 6.1 by 059, 6.12 by 106" {
+	local suite
+	for suite in $MAIN_SUITE $FULL_SUITE; do
+		run lsinitrd "$(image_path $GEN $suite pinned)"
+		assert_success
+		assert_line --regexp "^Version: dracut-${DRACUT_OF[$suite]:-unknown}-"
+	done
 }
 
 @test "images carry the config, the unit and the wrapper as given, and no config when there is none" {
@@ -108,6 +122,12 @@ image_has_package() {
 @test "6.1: no config: the host drivers take every function" { case_control $GEN $MAIN_SUITE; }
 @test "6.1: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $MAIN_SUITE; }
 @test "6.1: id only: both cards on vfio-pci" { case_id $GEN $MAIN_SUITE; }
+@test "6.1: image without vfio modules: clear error, the host keeps the card" { case_novfio $GEN $MAIN_SUITE; }
+@test "6.1: modules-load.d names bochs and snd_hda_intel: gpupass.service first, no unbind" { case_modload $GEN $MAIN_SUITE; }
+@test "6.1, shell /init: rd.driver.pre=bochs,snd_hda_intel: the cmdline hook first, no unbind" { case_shellpre $GEN $MAIN_SUITE; }
+@test "6.1: bochs has the card before gpupass.service runs: unbound from it, logged, the card on vfio-pci" { case_hostfirst $GEN $MAIN_SUITE; }
+@test "6.1: vfio-pci loaded before gpupass.service runs: the card on vfio-pci through drivers_probe, no unbind" { case_preload $GEN $MAIN_SUITE; }
+@test "6.1: modprobe vfio-pci hangs: killed after gpupass.timeout=, the boot goes on, nothing unbound, the host keeps the card" { case_hang $GEN $MAIN_SUITE; }
 @test "6.12: no config: the host drivers take every function" { case_control $GEN $FULL_SUITE; }
 @test "6.12: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $FULL_SUITE; }
 @test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }
@@ -120,3 +140,6 @@ image_has_package() {
 @test "6.12: config with syntax errors: nothing bound, every error logged" { case_syntax $GEN $FULL_SUITE; }
 @test "6.12: target in the chipset group: refused and named, host keeps it" { case_chipset $GEN $FULL_SUITE; }
 @test "6.12: pinned id no longer matches: nothing bound, says why" { case_moved $GEN $FULL_SUITE; }
+@test "6.12: bochs has the card before gpupass.service runs: unbound from it, logged, the card on vfio-pci" { case_hostfirst $GEN $FULL_SUITE; }
+@test "6.12: vfio-pci loaded before gpupass.service runs: the card on vfio-pci through drivers_probe, no unbind" { case_preload $GEN $FULL_SUITE; }
+@test "6.12: modprobe vfio-pci hangs: killed after gpupass.timeout=, the boot goes on, nothing unbound, the host keeps the card" { case_hang $GEN $FULL_SUITE; }

@@ -8,6 +8,8 @@ load lib/boot
 load lib/matrix
 
 GEN=initramfs-tools
+# Each release's initramfs-tools, as the test hook records it in the image (dpkg's version).
+declare -gA ITOOLS_OF=([bookworm]=0.142 [trixie]=0.148)
 
 setup_file() {
 	matrix_setup $GEN
@@ -18,11 +20,15 @@ contents() {
 	lsinitramfs "$(image_path $GEN "$1" "$2")"
 }
 
-# unpacked SUITE IMAGE: the image unpacked, for reading files in it.
+# unpacked SUITE IMAGE: the image unpacked, for reading files in it. An image of more than one
+# archive (Debian 13's keeps compressed modules in a first, uncompressed one) unpacks into
+# early/ and main/: the files are in main/.
 unpacked() {
 	local dir=$BOOT_BUILD/unpacked/$GEN-$1-$2
 	rm -rf "$dir"
-	unmkinitramfs "$(image_path $GEN "$1" "$2")" "$dir" && echo "$dir"
+	unmkinitramfs "$(image_path $GEN "$1" "$2")" "$dir" || return 1
+	[ ! -d "$dir/main" ] || dir=$dir/main
+	echo "$dir"
 }
 
 image_has_package() {
@@ -46,8 +52,17 @@ image_has_package() {
 
 @test "6.12 image: binary, config, boot script, vfio modules, no vfio_virqfd" {
 	image_has_package $FULL_SUITE
-	assert_line --regexp "kernel/drivers/vfio/vfio\.ko$"
+	assert_line --regexp "kernel/drivers/vfio/vfio\.ko(\.xz)?$"
 	refute_line --regexp "vfio_virqfd"
+}
+
+@test "each kernel's images are built by its release's initramfs-tools: 6.1 by 0.142, 6.12 by 0.148" {
+	local suite dir
+	for suite in $MAIN_SUITE $FULL_SUITE; do
+		dir=$(unpacked $suite pinned)
+		run cat "$dir/etc/gptest-generator"
+		assert_output --regexp "^initramfs-tools ${ITOOLS_OF[$suite]:-unknown}[.+]"
+	done
 }
 
 @test "images carry the config as given, and none when there is none" {
@@ -80,6 +95,10 @@ image_has_package() {
 @test "6.1: no config: the host drivers take every function" { case_control $GEN $MAIN_SUITE; }
 @test "6.1: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $MAIN_SUITE; }
 @test "6.1: id only: both cards on vfio-pci" { case_id $GEN $MAIN_SUITE; }
+@test "6.1: image without vfio modules: clear error, the host keeps the card" { case_novfio $GEN $MAIN_SUITE; }
+@test "6.1: bochs has the card before gpupass runs: unbound from it, logged, the card on vfio-pci" { case_hostfirst $GEN $MAIN_SUITE; }
+@test "6.1: vfio-pci loaded before gpupass runs: the card on vfio-pci through drivers_probe, no unbind" { case_preload $GEN $MAIN_SUITE; }
+@test "6.1: modprobe vfio-pci hangs: killed after gpupass.timeout=, the boot goes on, nothing unbound, the host keeps the card" { case_hang $GEN $MAIN_SUITE; }
 @test "6.12: no config: the host drivers take every function" { case_control $GEN $FULL_SUITE; }
 @test "6.12: address pinned to id: the card's group on vfio-pci, the twin on bochs-drm" { case_pinned $GEN $FULL_SUITE; }
 @test "6.12: id only: both cards on vfio-pci" { case_id $GEN $FULL_SUITE; }

@@ -386,6 +386,18 @@ SH
 	assert_line "group 14 planned 0 4"
 }
 
+@test "dracut 106's shell /init image (/usr/lib/initrd-release alone) is the initramfs too: recorded" {
+	rm "$ROOTFS/etc/initrd-release"
+	mkdir -p "$ROOTFS/usr/lib"
+	: >"$ROOTFS/usr/lib/initrd-release"
+	echo "root=/dev/sda1 gpupass=dry-run" >"$CMDLINE"
+	run gp bind
+	assert_success
+	run cat "$RUN/status"
+	assert_line "mode dry-run"
+	assert_line "group 14 planned 0 4"
+}
+
 udevd_runs() {
 	mkdir -p "$ROOTFS/run/udev" "$BATS_TEST_TMPDIR/proc/1" "$BATS_TEST_TMPDIR/proc/$1"
 	: >"$ROOTFS/run/udev/control"

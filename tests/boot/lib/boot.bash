@@ -27,10 +27,12 @@ SATA_ID=8086:2922 SATA2=0000:00:07.0
 # image, udev loads them during coldplug as on a real machine.
 HOST_DRIVERS="bochs snd_hda_intel snd_hda_codec_generic xhci_pci ahci lpc_ich i2c_i801"
 
-# kernel_root SUITE: unpacked Debian kernel of SUITE; sets KROOT and KVER.
+# kernel_root SUITE: unpacked Debian kernel of SUITE; sets KROOT, KVER and KSUITE (SUITE, whose
+# generators build_initramfs_tools and build_dracut run).
 kernel_root() {
 	KROOT=$("$BOOT_LIB/fetch-kernel" "$1") || return 1
 	KVER=$(cat "$KROOT/../kver")
+	KSUITE=$1
 }
 
 # stage_package: the package as `make install DESTDIR=... PREFIX=/usr` lays it out, in
@@ -73,10 +75,14 @@ hide_other_hooks() {
 
 # in_system CONF CMD...: run CMD in a private mount namespace that looks like a machine with
 # the package installed, the kernel of kernel_root installed, and CONF as /etc/gpupass.conf
-# (an empty CONF: no config file). The real system is left untouched.
+# (an empty CONF: no config file). The real system is left untouched: what CMD writes below
+# /var/lib (the manifest gpupass's hook records) goes to a tmpfs that vanishes with it.
 #   BOOT_ETC    a directory whose files are laid over /etc as well (modprobe.d/*.conf, ...)
 #   BOOT_STAGE  the package tree laid over /usr (default: stage_package's); an empty one
 #               gives a machine without gpupass
+#   BOOT_ROOT   a Debian root (generator_root) to run CMD in, chrooted, instead of this
+#               machine: the machine of another release. $BOOT_BUILD and $GPUPASS_CACHE are
+#               at the same paths inside, so that CMD's arguments mean the same.
 in_system() {
 	local conf=$1 etc=$BOOT_BUILD/etc.$BASHPID
 	shift
@@ -89,52 +95,102 @@ in_system() {
 		mknod "$etc/gpupass.conf" c 0 0 # an overlayfs whiteout: hides any host config
 	fi
 	unshare -m bash -ec '
-		stage=$1 hide=$2 kroot=$3 etc=$4; shift 4
+		stage=$1 hide=$2 kroot=$3 etc=$4 root=$5 build=$6 cache=$7; shift 7
 		mount --make-rprivate /
-		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$hide/usr:$kroot/usr:/usr" /usr
-		[ -L /lib ] || mount -t overlay gpupass-lib -o "lowerdir=$kroot/usr/lib:/lib" /lib
-		mount --bind "$kroot/boot" /boot
-		mount -t overlay gpupass-etc -o "lowerdir=$etc:/etc" /etc
-		"$@"
-	' in_system "${BOOT_STAGE:-$BOOT_BUILD/stage}" "$BOOT_BUILD/hide" "$KROOT" "$etc" "$@"
+		scratch=$etc.scratch
+		mkdir -p "$scratch"
+		mount -t tmpfs gpupass-scratch "$scratch"
+		mkdir "$scratch/upper" "$scratch/work"
+		if [ -z "$root" ]; then
+			mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$hide/usr:$kroot/usr:/usr" /usr
+			[ -L /lib ] || mount -t overlay gpupass-lib -o "lowerdir=$kroot/usr/lib:/lib" /lib
+			mount --bind "$kroot/boot" /boot
+			mount -t overlay gpupass-etc -o "lowerdir=$etc:/etc" /etc
+			mount -t overlay gpupass-var -o "lowerdir=/var/lib,upperdir=$scratch/upper,workdir=$scratch/work" /var/lib
+			exec "$@"
+		fi
+		# Another release: its own /usr and /etc under the same layers; the kernel, the
+		# kernel file systems and the work directories of this run bound in.
+		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$kroot/usr:$root/usr" "$root/usr"
+		mount --bind "$kroot/boot" "$root/boot"
+		mount -t overlay gpupass-etc -o "lowerdir=$etc:$root/etc" "$root/etc"
+		mount -t overlay gpupass-var -o "lowerdir=$root/var/lib,upperdir=$scratch/upper,workdir=$scratch/work" "$root/var/lib"
+		mount -t proc proc "$root/proc"
+		mount --rbind /sys "$root/sys"
+		mount --rbind /dev "$root/dev"
+		mount -t tmpfs gpupass-tmp "$root/tmp"
+		mount -t tmpfs gpupass-tmp "$root/var/tmp"
+		for d in "$build" "$cache"; do
+			mkdir -p "$root$d"
+			mount --bind "$d" "$root$d"
+		done
+		exec chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+	' in_system "${BOOT_STAGE:-$BOOT_BUILD/stage}" "$BOOT_BUILD/hide" "$KROOT" "$etc" \
+		"${BOOT_ROOT:-}" "$BOOT_BUILD" "$GPUPASS_CACHE" "$@"
 	local rc=$?
-	rm -rf "$etc"
+	rm -rf "$etc" "$etc.scratch"
 	return $rc
+}
+
+# The packages of a generator root: both generators, as the matrix builds with either, the
+# pieces the images take from the system (busybox, udev, kmod, systemd's units and poweroff),
+# lspci and pci.ids, and the real client (QEMU) the report starts in the booted guest.
+GENERATOR_ROOT_INCLUDE=initramfs-tools-core,dracut-core,systemd,systemd-sysv,udev,kmod,busybox,zstd,pciutils,qemu-system-x86
+
+# generator_root SUITE: print where SUITE's initramfs-tools and dracut are, as BOOT_ROOT wants
+# it. For this machine's own release that is this machine (nothing printed); for another
+# release it is a debootstrap root of SUITE (tests/lib/roots.bash), unpacked once into
+# $BOOT_BUILD/root-SUITE and left as it is from then on (in_system lays its changes over it).
+# Not safe to run twice at once for the same SUITE: build_all prepares the root before it
+# starts its jobs.
+generator_root() {
+	local suite=$1 root=$BOOT_BUILD/root-$1 own
+	own=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	[ "$suite" != "$own" ] || return 0
+	if [ "$(cat "$root/.gpupass-root" 2>/dev/null)" != "$GENERATOR_ROOT_INCLUDE" ]; then
+		# shellcheck source=../../lib/roots.bash
+		(. "$REPO/tests/lib/roots.bash" && fresh_root "$suite" "$GENERATOR_ROOT_INCLUDE" "$root") \
+			>"$root.log" 2>&1 || { cat "$root.log" >&2; return 1; }
+		echo "$GENERATOR_ROOT_INCLUDE" >"$root/.gpupass-root"
+	fi
+	echo "$root"
 }
 
 # The real client in the test image (issue 15): QEMU, started by the report inside the booted
 # guest to attach what gpupass bound. One list for every generator's test pieces, a line each:
-# "exec PATH" (an ELF file, installed with the libraries it links) or "file SRC DST" (data).
-# The TCG accelerator is a module QEMU loads at run time ("could not load module for type
-# 'tcg-accel-ops'" without it); the BIOS comes from seabios, where QEMU looks in its own data
-# directory; kvmvapic.bin is the option ROM every x86 machine loads; timeout keeps a hung QEMU
-# from eating the boot's whole time.
+# "exec PATH" (an ELF file, installed with the libraries it links), "optexec PATH" (the same,
+# where the system building the image has it) or "file SRC DST" (data).
+# Debian 12's QEMU has the TCG accelerator as a module it loads at run time ("could not load
+# module for type 'tcg-accel-ops'" without it), Debian 13's has it built in; the BIOS comes from
+# seabios, where QEMU looks in its own data directory; kvmvapic.bin is the option ROM every x86
+# machine loads; timeout keeps a hung QEMU from eating the boot's whole time.
 vm_client_files() {
 	cat <<-'EOT'
 	exec /usr/bin/qemu-system-x86_64
-	exec /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+	optexec /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
 	exec /usr/bin/timeout
 	file /usr/share/seabios/bios-256k.bin /usr/share/qemu/bios-256k.bin
 	file /usr/share/qemu/kvmvapic.bin /usr/share/qemu/kvmvapic.bin
 	EOT
 }
 
-# vm_client_install EXEC FILE: vm_client_files as commands of a generator's install language:
-# EXEC is the command that installs an ELF file with its libraries, FILE the one that copies SRC
-# to DST, e.g. "copy_exec" and "copy_file vm-client" for initramfs-tools.
+# vm_client_install EXEC FILE: vm_client_files as shell commands of a generator's install
+# language: EXEC is the command that installs an ELF file with its libraries, FILE the one that
+# copies SRC to DST, e.g. "copy_exec" and "copy_file vm-client" for initramfs-tools.
 vm_client_install() {
 	local kind src dst
 	vm_client_files | while read -r kind src dst; do
 		case $kind in
 		exec) echo "$1 $src" ;;
+		optexec) echo "[ ! -e $src ] || $1 $src" ;;
 		file) echo "$2 $src $dst" ;;
 		esac
 	done
 }
 
 # itools_report_hooks DIR REPORT [vm]: the initramfs-tools test pieces in DIR (a CONFDIR, or a
-# root's /etc/initramfs-tools): a hook that adds the host drivers, lspci, pci.ids and the
-# report (REPORT, the path as the hook sees it), and an init-premount script that runs it
+# root's /etc/initramfs-tools): a hook that adds the host drivers, lspci, pci.ids, the
+# version of initramfs-tools (etc/gptest-generator) and the report (REPORT, the path as the hook sees it), and an init-premount script that runs it
 # once udev's coldplug has settled. vm: the real client too (vm_client_files).
 itools_report_hooks() {
 	local dir=$1 report=$2 vm=
@@ -149,6 +205,8 @@ itools_report_hooks() {
 	copy_file pciids /usr/share/misc/pci.ids
 	copy_file script $report /usr/bin/gpupass-report
 	$vm
+	# Which initramfs-tools built the image, for the tests to check (dpkg's version).
+	dpkg-query -W -f='initramfs-tools \${Version}\n' initramfs-tools-core >"\$DESTDIR/etc/gptest-generator" || :
 	EOT
 	cat >"$dir/scripts/init-premount/gpupass-report" <<-'EOT'
 	#!/bin/sh
@@ -162,16 +220,26 @@ itools_report_hooks() {
 # drivers, lspci, pci.ids and the report (REPORT, the path as module-setup.sh sees it), run
 # once udev has settled. By default it comes in with gpupass (depends on it, never picked
 # by itself); standalone: picked by itself and depending on nothing, so that the package's
-# own module must be found on its own. vm: the real client too (vm_client_files).
+# own module must be found on its own. vm: the real client too (vm_client_files), and in a
+# systemd image gptest-early (what can come before gpupass, chosen by gptest= words), run by
+# a unit ordered before gpupass.service.
 dracut_report_module() {
 	local mod=$1 report=$2 check='return 255' depends='echo gpupass' vm= opt
 	for opt in "${@:3}"; do
 		case $opt in
 		standalone) check='return 0' depends='return 0' ;;
-		vm) vm=$(vm_client_install inst_multiple inst_simple) ;;
+		vm)
+			vm=$(vm_client_install inst_multiple inst_simple)
+			vm+=$'\nif dracut_module_included systemd; then'
+			vm+=$'\ninst_simple "$moddir/gptest-early" /usr/lib/gptest/early'
+			vm+=$'\ninst_simple "$moddir/gptest-early.service" "$systemdsystemunitdir/gptest-early.service"'
+			vm+=$'\n$SYSTEMCTL -q --root "$initdir" enable gptest-early.service'
+			vm+=$'\nfi'
+			;;
 		esac
 	done
 	mkdir -p "$mod"
+	[ -z "$vm" ] || dracut_early_unit "$mod"
 	cat >"$mod/module-setup.sh" <<-EOT
 	#!/bin/bash
 	check() { $check; }
@@ -191,32 +259,40 @@ dracut_report_module() {
 	chmod +x "$mod/module-setup.sh"
 }
 
-# itools_early_hook DIR: what can come before gpupass on a real machine, for the boot matrix,
-# chosen by gptest= words on the kernel command line. /init sources the image's conf/conf.d
-# files before any init-top script, so a file there runs before gpupass; the hook writes it
-# into the image only (mkinitramfs would source a CONFDIR/conf.d file while building).
-#   gptest=hostfirst  bochs binds the cards first (a driver built in, or loaded earlier)
-#   gptest=preload    vfio-pci is loaded first (as when it is built into the kernel)
-#   gptest=hang       modprobe vfio-pci never returns (an install line in modprobe.d)
-# Each says what it did in the kernel log, so a test can see it came before gpupass.
+# dracut_early_unit DIR: gptest-early in the test module DIR, and its unit: wanted where
+# gpupass.service is and started before it, with no default dependencies, as gpupass.service
+# has none: it may run as early as any unit of the initrd.
+dracut_early_unit() {
+	cp "$BOOT_LIB/gptest-early" "$1/gptest-early"
+	cat >"$1/gptest-early.service" <<-'EOT'
+	[Unit]
+	Description=gpupass boot test: what runs before gpupass (gptest=)
+	DefaultDependencies=no
+	Before=gpupass.service
+	ConditionKernelCommandLine=|gptest=hostfirst
+	ConditionKernelCommandLine=|gptest=preload
+	ConditionKernelCommandLine=|gptest=hang
+
+	[Service]
+	Type=oneshot
+	RemainAfterExit=yes
+	ExecStart=/bin/sh /usr/lib/gptest/early
+
+	[Install]
+	WantedBy=sysinit.target
+	EOT
+}
+
+# itools_early_hook DIR: gptest-early (what can come before gpupass, chosen by gptest= words)
+# for the boot matrix. /init sources the image's conf/conf.d files before any init-top script,
+# so a file there runs before gpupass; the hook writes it into the image only (mkinitramfs
+# would source a CONFDIR/conf.d file while building).
 itools_early_hook() {
+	cp "$BOOT_LIB/gptest-early" "$1/gptest-early"
 	cat >"$1/hooks/gpupass-test-early" <<-'EOT'
 	#!/bin/sh
 	[ "$1" = prereqs ] && exit 0
-	cat >"$DESTDIR/conf/conf.d/gpupass-test-early" <<-'EOF'
-	for gptest_w in $(cat /proc/cmdline); do
-		case $gptest_w in
-		gptest=hostfirst) modprobe bochs && echo "gptest: bochs loaded before gpupass" >/dev/kmsg ;;
-		gptest=preload) modprobe vfio-pci && echo "gptest: vfio-pci loaded before gpupass" >/dev/kmsg ;;
-		gptest=hang)
-			mkdir -p /etc/modprobe.d
-			echo 'install vfio-pci /bin/sleep 600' >/etc/modprobe.d/gptest-hang.conf
-			echo "gptest: modprobe vfio-pci will hang" >/dev/kmsg
-			;;
-		esac
-	done
-	unset gptest_w
-	EOF
+	cp "$CONFDIR/gptest-early" "$DESTDIR/conf/conf.d/gpupass-test-early"
 	EOT
 	chmod +x "$1/hooks/gpupass-test-early"
 }
@@ -261,27 +337,30 @@ itools_confdir() {
 build_initramfs_tools() {
 	local name=$1 conf=$2 variant=${3:-} stage=${BOOT_STAGE:-}
 	local out=$BOOT_BUILD/img/initramfs-tools-$KVER-$name.img confdir=$BOOT_BUILD/conf/itools-$KVER-$name
+	local root
+	root=$(generator_root "$KSUITE") || return 1
 	mkdir -p "$BOOT_BUILD/img"
 	if [ "$variant" = nogpupass ]; then
 		stage=$BOOT_BUILD/stage-empty
 		mkdir -p "$stage/usr"
 	fi
 	itools_confdir "$confdir" "$variant"
-	BOOT_STAGE=$stage in_system "$conf" mkinitramfs -d "$confdir" -o "$out" "$KVER" >"$out.log" 2>&1 ||
+	BOOT_ROOT=$root BOOT_STAGE=$stage in_system "$conf" mkinitramfs -d "$confdir" -o "$out" "$KVER" >"$out.log" 2>&1 ||
 		{ cat "$out.log" >&2; return 1; }
 	echo "$out"
 }
 
 # The dracut test pieces: a private copy of the dracut tree (dracutbasedir) with a test module
 # that adds the host drivers, lspci and the report, run from the initqueue once udev settled.
-# dracut_basedir BASE [standalone]: standalone, the test module does not pull in gpupass's.
+# dracut_basedir ROOT BASE [standalone]: the copy of ROOT's dracut (ROOT empty: this machine's)
+# at BASE; standalone, the test module does not pull in gpupass's.
 dracut_basedir() {
-	local base=$1
+	local root=$1 base=$2
 	rm -rf "$base"
-	cp -a /usr/lib/dracut "$base"
+	cp -a "$root/usr/lib/dracut" "$base"
 	cp -a "$BOOT_BUILD/stage/usr/lib/dracut/modules.d/." "$base/modules.d/"
 	local mod=$base/modules.d/99gpupass-test
-	dracut_report_module "$mod" '"$moddir/gpupass-report"' "${@:2}" vm
+	dracut_report_module "$mod" '"$moddir/gpupass-report"' "${@:3}" vm
 	cp "$BOOT_LIB/gpupass-report" "$mod/gpupass-report"
 	chmod +x "$mod/gpupass-report"
 }
@@ -296,7 +375,8 @@ dracut_basedir() {
 build_dracut() {
 	local name=$1 conf=$2 variant=${3:-} omit=() mode=--no-hostonly init=dracut-systemd extra=()
 	local out=$BOOT_BUILD/img/dracut-$KVER-$name.img base=$BOOT_BUILD/conf/dracut-$KVER-$name
-	local gpupass=gpupass test=() stage=${BOOT_STAGE:-} f
+	local gpupass=gpupass test=() stage=${BOOT_STAGE:-} f root
+	root=$(generator_root "$KSUITE") || return 1
 	mkdir -p "$BOOT_BUILD/img" "$BOOT_BUILD/conf/dracut-empty.d"
 	case $variant in
 	nogpupass)
@@ -321,8 +401,8 @@ build_dracut() {
 		extra=(--include "$base.modules-load.conf" /etc/modules-load.d/gpupass-test.conf)
 		;;
 	esac
-	dracut_basedir "$base" "${test[@]}"
-	BOOT_STAGE=$stage in_system "$conf" env dracutbasedir="$base" dracut \
+	dracut_basedir "$root" "$base" "${test[@]}"
+	BOOT_ROOT=$root BOOT_STAGE=$stage in_system "$conf" env dracutbasedir="$base" dracut \
 		--conf /dev/null --confdir "$BOOT_BUILD/conf/dracut-empty.d" \
 		--kver "$KVER" --kmoddir "$KROOT/usr/lib/modules/$KVER" \
 		"$mode" --no-early-microcode --no-compress \

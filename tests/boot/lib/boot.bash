@@ -190,8 +190,9 @@ vm_client_install() {
 
 # itools_report_hooks DIR REPORT [vm]: the initramfs-tools test pieces in DIR (a CONFDIR, or a
 # root's /etc/initramfs-tools): a hook that adds the host drivers, lspci, pci.ids, the
-# version of initramfs-tools (etc/gptest-generator) and the report (REPORT, the path as the hook sees it), and an init-premount script that runs it
-# once udev's coldplug has settled. vm: the real client too (vm_client_files).
+# version of initramfs-tools (etc/gptest-generator) and the report (REPORT, the path as the
+# hook sees it), and an init-premount script that runs it once udev's coldplug has settled.
+# vm: the real client too (vm_client_files).
 itools_report_hooks() {
 	local dir=$1 report=$2 vm=
 	[ "${3:-}" != vm ] || vm=$(vm_client_install copy_exec "copy_file vm-client")

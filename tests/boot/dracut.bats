@@ -113,10 +113,13 @@ image_has_package() {
 	assert_line 01-parse-kernel.sh
 }
 
-@test "image without vfio modules has none" {
-	run contents $FULL_SUITE novfio
-	assert_line usr/sbin/gpupass
-	refute_line --regexp "(vfio|irqbypass).*\.ko"
+@test "images without vfio modules have none, on both kernels" {
+	local suite
+	for suite in $MAIN_SUITE $FULL_SUITE; do
+		run contents $suite novfio
+		assert_line usr/sbin/gpupass
+		refute_line --regexp "(vfio|irqbypass).*\.ko"
+	done
 }
 
 @test "6.1: no config: the host drivers take every function" { case_control $GEN $MAIN_SUITE; }

@@ -288,6 +288,17 @@ assert_vm_attaches() {
 	done
 }
 
+# assert_novfio_images: both kernels' novfio images have gpupass and no vfio module, by the
+# generator's own listing (contents SUITE IMAGE, defined by each generator's test file).
+assert_novfio_images() {
+	local suite
+	for suite in $MAIN_SUITE $FULL_SUITE; do
+		run contents $suite novfio
+		assert_line usr/sbin/gpupass
+		refute_line --regexp "(vfio|irqbypass).*\.ko"
+	done
+}
+
 # assert_vm_refuses BDF: QEMU could not attach BDF's group, and said why as users see it: no
 # /dev/vfio/N (no function of the group on vfio-pci; QEMU 7.2 "failed to open", 10.0 "Could not
 # open '/dev/vfio/N'") or the group not viable (one on a host driver).

@@ -101,20 +101,16 @@ in_system() {
 		mkdir -p "$scratch"
 		mount -t tmpfs gpupass-scratch "$scratch"
 		mkdir "$scratch/upper" "$scratch/work"
-		if [ -z "$root" ]; then
-			mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$hide/usr:$kroot/usr:/usr" /usr
-			[ -L /lib ] || mount -t overlay gpupass-lib -o "lowerdir=$kroot/usr/lib:/lib" /lib
-			mount --bind "$kroot/boot" /boot
-			mount -t overlay gpupass-etc -o "lowerdir=$etc:/etc" /etc
-			mount -t overlay gpupass-var -o "lowerdir=/var/lib,upperdir=$scratch/upper,workdir=$scratch/work" /var/lib
-			exec "$@"
-		fi
-		# Another release: its own /usr and /etc under the same layers; the kernel, the
-		# kernel file systems and the work directories of this run bound in.
-		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$kroot/usr:$root/usr" "$root/usr"
+		# This machine (no root) gets the whiteouts of hide_other_hooks. A root of another
+		# release has no other packages to hide (and its /lib is /usr/lib).
+		[ -z "$root" ] || { hide=$scratch/nohide; mkdir -p "$hide/usr"; }
+		mount -t overlay gpupass-usr -o "lowerdir=$stage/usr:$hide/usr:$kroot/usr:$root/usr" "$root/usr"
+		[ -n "$root" ] || [ -L /lib ] || mount -t overlay gpupass-lib -o "lowerdir=$kroot/usr/lib:/lib" /lib
 		mount --bind "$kroot/boot" "$root/boot"
 		mount -t overlay gpupass-etc -o "lowerdir=$etc:$root/etc" "$root/etc"
 		mount -t overlay gpupass-var -o "lowerdir=$root/var/lib,upperdir=$scratch/upper,workdir=$scratch/work" "$root/var/lib"
+		[ -n "$root" ] || exec "$@"
+		# Another release: the kernel file systems and the work directories of this run bound in.
 		mount -t proc proc "$root/proc"
 		mount --rbind /sys "$root/sys"
 		mount --rbind /dev "$root/dev"
